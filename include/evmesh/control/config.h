@@ -1,0 +1,81 @@
+// Typed daemon configuration, loaded once from YAML and validated. The running
+// config is immutable.
+//
+// Every key can be overridden: on the command line with `--set key=value` (dotted
+// path, e.g. --set http.port=0) and in the environment with EVMESH_<PATH>, path
+// segments joined by "__" and upper-cased (EVMESH_HTTP__PORT=0). Precedence:
+// command line > environment > file > built-in default.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "evmesh/runtime/subscription.h"
+
+namespace evmesh::control {
+
+struct HttpListenerConfig {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::size_t max_event_bytes = 1 << 20;        // one event (binary body / structured JSON)
+  std::size_t max_batch_bytes = 4 << 20;        // a batch request body
+  std::size_t max_header_bytes = 16 << 10;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};  // keep-alive between requests
+  std::size_t max_connections = 1024;
+};
+
+struct RuntimeConfig {
+  unsigned threads = 0;                     // 0 = one per core
+  std::size_t max_subscriptions = 10'000;
+  std::chrono::milliseconds drain_timeout{10'000};  // SIGTERM: wait for deliveries
+};
+
+struct WebhookConfig {
+  std::size_t max_idle_connections_per_sink = 16;
+  std::chrono::milliseconds connect_timeout{5'000};
+};
+
+struct LogConfig {
+  std::string level = "info";     // trace, debug, info, warn, error, off
+  std::string format = "plain";   // plain | json
+};
+
+struct Config {
+  std::filesystem::path file;
+  HttpListenerConfig http;
+  RuntimeConfig runtime;
+  WebhookConfig webhook;
+  LogConfig log;
+  DeliveryPolicy delivery;        // defaults for every subscription
+  SinkSpec sink_defaults;         // mode and timeout defaults
+  std::vector<Subscription> subscriptions;
+};
+
+// Thrown only at start-up (and by reload later): names the file, line and key.
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string file, int line, std::string key, std::string message);
+  const std::string& file() const { return file_; }
+  int line() const { return line_; }  // 1-based; 0 when unknown
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string file_, key_;
+  int line_;
+};
+
+using Overrides = std::vector<std::pair<std::string, std::string>>;  // dotted key, value
+
+// Reads `file`, applies environment then command-line overrides, validates.
+// Unknown keys are errors. Throws ConfigError.
+Config load_config(const std::filesystem::path& file, const Overrides& cli,
+                   char** environ_block);
+
+}  // namespace evmesh::control

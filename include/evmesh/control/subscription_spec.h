@@ -1,0 +1,43 @@
+// The Subscriptions API object <-> Subscription, shared by the HTTP API and YAML.
+//
+// Accepted body (CloudEvents Subscriptions API, plus our `delivery` object):
+//   {
+//     "id": "orders",                       ignored on create via POST (spec), kept from YAML
+//     "source": "/shop", "types": ["com.example.order.created"],
+//     "config": {...},                      opaque, echoed back
+//     "filters": [ {"prefix": {"type": "com.example."}} ],
+//     "sink": "http://127.0.0.1:9000/hook", "protocol": "HTTP",
+//     "protocolsettings": {"method": "POST", "headers": {"x-key": "v"}},
+//     "delivery": {
+//       "mode": "binary" | "structured",
+//       "maxattempts": 10, "maxage": "1h", "initialbackoff": "200ms", "maxbackoff": "60s",
+//       "timeout": "10s", "concurrency": 1, "queuecapacity": 10000,
+//       "deadlettersink": "http://127.0.0.1:9001/dlq"
+//     }
+//   }
+// Unknown top-level properties are rejected (a typo must not silently do nothing).
+// Errors are invalid_subscription with `pointer` naming the property, e.g.
+// "filters[0].exact" or "delivery.maxattempts".
+#pragma once
+
+#include <chrono>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "evmesh/core/error.h"
+#include "evmesh/runtime/subscription.h"
+
+namespace evmesh::control {
+
+// Parses a subscription; fields absent from `body` take their value from `defaults`.
+Result<Subscription> parse_subscription(const nlohmann::json& body, const DeliveryPolicy& defaults,
+                                        const SinkSpec& sink_defaults = {});
+nlohmann::json to_json(const Subscription& sub);
+
+// Durations: an integer of milliseconds, or a string "250ms", "10s", "5m", "2h", "1d".
+std::optional<std::chrono::milliseconds> parse_duration(const nlohmann::json& v);
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view s);
+std::string format_duration(std::chrono::milliseconds d);
+
+}  // namespace evmesh::control

@@ -1,0 +1,51 @@
+// SubscriptionIndex: finds the subscriptions whose filters match an event without
+// scanning all of them.
+//
+// Each subscription is a conjunction of filters. At build time one conjunct is
+// chosen as its anchor: an `exact` goes into a hash table keyed by (attribute,
+// value); a `prefix` into a per-attribute trie walked along the event's value; a
+// `suffix` into a trie of reversed values. A subscription with no indexable
+// conjunct (only any/not, or no filters) sits in a small residual list checked for
+// every event. Candidates found through an anchor are then checked against their
+// full filter list, so the index never changes what matches, only how fast.
+//
+// The index is immutable after build(); the runtime publishes a new one by atomic
+// swap, so match() runs lock-free from any thread. Richer dialects (CESQL, data
+// patterns) plug in as further anchor kinds or as residuals.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "evmesh/filter/filter.h"
+
+namespace evmesh::filter {
+
+struct IndexEntry {
+  std::uint32_t key;               // caller's handle (position in its subscription table)
+  std::vector<FilterPtr> filters;  // conjunction
+};
+
+class SubscriptionIndex {
+ public:
+  // Builds from entries; keys must be unique.
+  static std::shared_ptr<const SubscriptionIndex> build(std::vector<IndexEntry> entries);
+
+  // Appends the keys of every matching entry to `out` (each once, in no particular
+  // order). Thread-safe; allocates only when `out` grows.
+  void match(const Event& ev, std::vector<std::uint32_t>& out) const;
+
+  std::size_t size() const;
+
+  ~SubscriptionIndex();
+  SubscriptionIndex(const SubscriptionIndex&) = delete;
+  SubscriptionIndex& operator=(const SubscriptionIndex&) = delete;
+
+ private:
+  SubscriptionIndex();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace evmesh::filter

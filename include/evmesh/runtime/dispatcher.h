@@ -1,0 +1,101 @@
+// Dispatcher: one per subscription. Holds the subscription's bounded queue and
+// drives its sink: in order with one delivery in flight by default, or up to
+// `concurrency` in flight. Failed deliveries are retried per the RetryPolicy; when
+// attempts or age run out, or the sink answers with a permanent failure, the event
+// goes to the dead-letter sink with the failure in extension attributes:
+//   deadletterreason   "permanent" | "maxattempts" | "maxage"
+//   deadletterstatus   last protocol status (0 when there was no response)
+//   deadletterattempts attempts made
+//   deadlettererror    last error text
+//   deadlettersub      subscription id
+//
+// Threading: all state lives on the dispatcher's strand. try_reserve() and
+// release() are lock-free and callable from any thread: publishers reserve a slot
+// in every matching queue before enqueueing anything, so a full queue rejects the
+// whole publish (no partial fan-out).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "evmesh/core/sink.h"
+#include "evmesh/runtime/subscription.h"
+
+namespace evmesh {
+
+struct DispatcherStats {
+  std::uint64_t delivered = 0;
+  std::uint64_t retried = 0;
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t dropped = 0;  // exhausted with no dead-letter sink, or dead-letter failed
+  std::size_t queued = 0;
+  std::size_t in_flight = 0;
+};
+
+class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Dispatcher(boost::asio::any_io_executor ex, std::string subscription_id, DeliveryPolicy policy,
+             std::shared_ptr<Sink> sink, std::shared_ptr<Sink> dead_letter);
+
+  // Any thread. Reserves one queue slot; false when the queue is full.
+  bool try_reserve();
+  // Any thread. Gives back a slot reserved but not used.
+  void release();
+  // Any thread. Enqueues an event into a previously reserved slot.
+  void push(EventPtr ev, Clock::time_point accepted);
+
+  // Any thread. Calls `done` (on the strand) once nothing is queued or in flight.
+  void when_idle(std::function<void()> done);
+  // Any thread. Stops: cancels retry timers, drops what is queued (counted), closes sinks.
+  void stop();
+
+  // Any thread; a snapshot of counters.
+  DispatcherStats stats() const;
+  const std::string& subscription_id() const { return id_; }
+
+ private:
+  struct Item {
+    EventPtr ev;
+    Clock::time_point accepted;
+    std::uint32_t attempts = 0;
+  };
+  void pump();
+  void attempt(std::shared_ptr<Item> item);
+  void on_outcome(std::shared_ptr<Item> item, DeliveryOutcome outcome);
+  void dead_letter(std::shared_ptr<Item> item, const DeliveryOutcome& last, std::string_view reason);
+  void finish_one();
+  void check_idle();
+
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  std::string id_;
+  DeliveryPolicy policy_;
+  std::shared_ptr<Sink> sink_;
+  std::shared_ptr<Sink> dead_letter_;
+
+  std::atomic<std::size_t> reserved_{0};  // queued + in flight + reserved-not-pushed
+  // strand-only state
+  std::deque<std::shared_ptr<Item>> queue_;
+  std::uint32_t in_flight_ = 0;   // deliveries (and their retry waits) not finished
+  bool stopped_ = false;
+  std::mt19937_64 rng_;
+  std::vector<std::function<void()>> idle_waiters_;
+  std::vector<std::shared_ptr<boost::asio::steady_timer>> timers_;
+
+  std::atomic<std::uint64_t> delivered_{0}, retried_{0}, dead_lettered_{0}, dropped_{0};
+  std::atomic<std::size_t> queued_{0};
+  std::atomic<std::uint32_t> in_flight_count_{0};
+};
+
+}  // namespace evmesh

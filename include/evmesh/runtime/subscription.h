@@ -1,0 +1,41 @@
+// A subscription as the runtime holds it: the Subscriptions API object plus our
+// delivery settings. Parsed and validated by the control module (from YAML or an API
+// body); immutable once accepted.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "evmesh/core/backoff.h"
+#include "evmesh/core/sink.h"
+#include "evmesh/filter/filter.h"
+
+namespace evmesh {
+
+struct DeliveryPolicy {
+  RetryPolicy retry;
+  std::uint32_t concurrency = 1;         // 1 = in order; > 1 = parallel, unordered
+  std::size_t queue_capacity = 10'000;   // events waiting; full -> publishers get 503
+  std::optional<SinkSpec> dead_letter;   // where exhausted events go; none = dropped, logged
+  friend bool operator==(const DeliveryPolicy&, const DeliveryPolicy&) = default;
+};
+
+struct Subscription {
+  std::string id;
+  std::optional<std::string> source;     // Subscriptions API: events must have this source
+  std::vector<std::string> types;        // Subscriptions API: type must be one of these
+  nlohmann::json config = nlohmann::json::object();  // opaque, echoed back
+  std::vector<filter::FilterPtr> filters;
+  SinkSpec sink;
+  DeliveryPolicy delivery;
+  bool declared_in_config = false;       // from YAML rather than the API
+
+  // filters, plus `source` and `types` turned into filters: what routing evaluates.
+  std::vector<filter::FilterPtr> effective_filters() const;
+};
+
+}  // namespace evmesh
