@@ -1,1 +1,280 @@
-// placeholder: being written
+// Parsing, evaluation and serialisation of the Subscriptions API filter dialects.
+//
+// Parsing never throws: every nlohmann accessor used here is guarded by a type check
+// first, and recursion is bounded by kMaxDepth before it descends. Error pointers are
+// built from the caller's path plus dialect names and array indices, e.g.
+//
+//   {"any": [{"exact": {"Type": "x"}}]}   at "filters[1]"
+//     -> pointer "filters[1].any[0].exact",
+//        message "filters[1].any[0].exact: 'Type' is not a valid CloudEvents attribute
+//                 name (lower-case letters a-z and digits only)"
+//
+// Problems with a leaf's value point one level deeper, at the attribute
+// ("filters[0].exact.type"); attribute names are validated first, so that segment is
+// always [a-z0-9]+ and never breaks the path syntax. User-supplied names that are not
+// yet validated (an unknown dialect) are quoted in the message, truncated and with
+// control characters replaced, but never put into the pointer.
+#include "evmesh/filter/filter.h"
+
+#include <nlohmann/json.hpp>
+
+namespace evmesh::filter {
+namespace {
+
+constexpr std::string_view kSupported = "exact, prefix, suffix, all, any, not";
+constexpr std::size_t kMaxQuoted = 64;
+
+// 'name' for a message: at most kMaxQuoted bytes (cut on a UTF-8 boundary), control
+// characters replaced so a message stays one printable line.
+std::string shown(std::string_view s) {
+  std::string out = "'";
+  std::size_t n = s.size();
+  bool cut = false;
+  if (n > kMaxQuoted) {
+    n = kMaxQuoted;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    cut = true;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    out += (c < 0x20 || c == 0x7F) ? '?' : static_cast<char>(c);
+  }
+  if (cut) out += "...";
+  out += '\'';
+  return out;
+}
+
+std::string_view dialect_name(Dialect d) {
+  switch (d) {
+    case Dialect::exact: return "exact";
+    case Dialect::prefix: return "prefix";
+    case Dialect::suffix: return "suffix";
+    case Dialect::all: return "all";
+    case Dialect::any: return "any";
+    case Dialect::not_: return "not";
+  }
+  return "?";
+}
+
+std::optional<Dialect> dialect_from(std::string_view name) {
+  if (name == "exact") return Dialect::exact;
+  if (name == "prefix") return Dialect::prefix;
+  if (name == "suffix") return Dialect::suffix;
+  if (name == "all") return Dialect::all;
+  if (name == "any") return Dialect::any;
+  if (name == "not") return Dialect::not_;
+  return std::nullopt;
+}
+
+std::unexpected<Error> invalid(const std::string& pointer, std::string_view what) {
+  return fail(Errc::invalid_subscription, pointer + ": " + std::string(what), pointer);
+}
+
+std::string an(std::string_view json_type) {
+  bool vowel = !json_type.empty() && std::string_view("aeiou").contains(json_type[0]);
+  return (vowel ? "an " : "a ") + std::string(json_type);
+}
+
+Result<FilterPtr> parse_at(const nlohmann::json& expr, const std::string& path, int depth);
+
+// exact / prefix / suffix: {"<attribute>": "<value>"}
+Result<FilterPtr> parse_leaf(Dialect d, const nlohmann::json& body, const std::string& path) {
+  const std::string name(dialect_name(d));
+  if (!body.is_object())
+    return invalid(path, "'" + name + "' takes an object with one attribute, such as {\"type\": "
+                         "\"com.example.created\"}, but got " + an(body.type_name()));
+  if (body.size() != 1)
+    return invalid(path, "'" + name + "' takes exactly one attribute, got " +
+                         std::to_string(body.size()) +
+                         (body.empty() ? "" : " (combine several with 'all')"));
+  const auto it = body.cbegin();  // items() proxies die with the full expression
+  const std::string& attribute = it.key();
+  const nlohmann::json& value = it.value();
+  if (attribute.empty()) return invalid(path, "the attribute name is empty");
+  if (!valid_attribute_name(attribute))
+    return invalid(path, shown(attribute) + " is not a valid CloudEvents attribute name "
+                                             "(lower-case letters a-z and digits only)");
+  const std::string value_path = path + "." + attribute;
+  if (!value.is_string())
+    return invalid(value_path, "the value must be a string, got " + an(value.type_name()));
+  const auto& text = value.get_ref<const std::string&>();
+  if (text.empty()) return invalid(value_path, "the value must not be empty");
+  return std::make_shared<const Filter>(Filter{d, attribute, text, {}});
+}
+
+// all / any: [expr, ...]
+Result<FilterPtr> parse_list(Dialect d, const nlohmann::json& body, const std::string& path,
+                             int depth) {
+  const std::string name(dialect_name(d));
+  if (!body.is_array())
+    return invalid(path, "'" + name + "' takes an array of filter expressions, got " +
+                         an(body.type_name()));
+  if (body.empty()) return invalid(path, "'" + name + "' needs at least one filter expression");
+  std::vector<FilterPtr> children;
+  children.reserve(body.size());
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    auto child = parse_at(body[i], path + "[" + std::to_string(i) + "]", depth + 1);
+    if (!child) return std::unexpected(std::move(child.error()));
+    children.push_back(std::move(*child));
+  }
+  return std::make_shared<const Filter>(Filter{d, {}, {}, std::move(children)});
+}
+
+Result<FilterPtr> parse_at(const nlohmann::json& expr, const std::string& path, int depth) {
+  if (depth > kMaxDepth)
+    return invalid(path, "filters nest deeper than " + std::to_string(kMaxDepth) + " levels");
+  if (!expr.is_object())
+    return invalid(path, "a filter expression must be an object such as {\"exact\": {\"type\": "
+                         "\"com.example.created\"}}, but got " + an(expr.type_name()));
+  if (expr.size() != 1) {
+    std::string what = "a filter expression names exactly one dialect (" +
+                       std::string(kSupported) + "), got " + std::to_string(expr.size());
+    if (!expr.empty()) {
+      std::string names;
+      std::size_t listed = 0;
+      for (const auto& [key, _] : expr.items()) {
+        if (listed++ == 3) { names += ", ..."; break; }
+        names += (names.empty() ? "" : ", ") + shown(key);
+      }
+      what += ": " + names;
+    }
+    return invalid(path, what);
+  }
+  const auto it = expr.cbegin();
+  const std::string& key = it.key();
+  const nlohmann::json& body = it.value();
+  auto dialect = dialect_from(key);
+  if (!dialect) {
+    if (key == "sql")
+      return invalid(path, "filter dialect 'sql' (CloudEvents SQL) is not supported by this "
+                           "broker (supported: " + std::string(kSupported) + ")");
+    return invalid(path, "unknown filter dialect " + shown(key) + " (supported: " +
+                         std::string(kSupported) + ")");
+  }
+  const std::string sub_path = path + "." + key;
+  switch (*dialect) {
+    case Dialect::exact:
+    case Dialect::prefix:
+    case Dialect::suffix:
+      return parse_leaf(*dialect, body, sub_path);
+    case Dialect::all:
+    case Dialect::any:
+      return parse_list(*dialect, body, sub_path, depth);
+    case Dialect::not_: {
+      if (!body.is_object())
+        return invalid(sub_path, "'not' takes one filter expression (an object), got " +
+                                 an(body.type_name()));
+      auto child = parse_at(body, sub_path, depth + 1);
+      if (!child) return std::unexpected(std::move(child.error()));
+      return negate(std::move(*child));
+    }
+  }
+  return invalid(path, "unreachable dialect");
+}
+
+}  // namespace
+
+Result<FilterPtr> parse_filter(const nlohmann::json& expr, std::string_view path) {
+  return parse_at(expr, std::string(path), 1);
+}
+
+Result<std::vector<FilterPtr>> parse_filters(const nlohmann::json& array, std::string_view path) {
+  const std::string base(path);
+  if (!array.is_array())
+    return invalid(base, "must be an array of filter expressions, got " + an(array.type_name()));
+  std::vector<FilterPtr> out;
+  out.reserve(array.size());
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    auto f = parse_at(array[i], base + "[" + std::to_string(i) + "]", 1);
+    if (!f) return std::unexpected(std::move(f.error()));
+    out.push_back(std::move(*f));
+  }
+  return out;
+}
+
+// Hot path: called per event and candidate. No allocation: Event::attribute returns a
+// view, and recursion depth is bounded by parsing.
+bool matches(const Filter& f, const Event& ev) {
+  switch (f.dialect) {
+    case Dialect::exact: {
+      auto v = ev.attribute(f.attribute);
+      return v && *v == f.value;
+    }
+    case Dialect::prefix: {
+      auto v = ev.attribute(f.attribute);
+      return v && v->starts_with(f.value);
+    }
+    case Dialect::suffix: {
+      auto v = ev.attribute(f.attribute);
+      return v && v->ends_with(f.value);
+    }
+    case Dialect::all:
+      for (const auto& c : f.children)
+        if (!matches(*c, ev)) return false;
+      return true;
+    case Dialect::any:
+      for (const auto& c : f.children)
+        if (matches(*c, ev)) return true;
+      return false;
+    case Dialect::not_:
+      return f.children.size() == 1 && !matches(*f.children.front(), ev);
+  }
+  return false;
+}
+
+bool matches_all(const std::vector<FilterPtr>& filters, const Event& ev) {
+  for (const auto& f : filters)
+    if (!matches(*f, ev)) return false;
+  return true;
+}
+
+nlohmann::json to_json(const Filter& f) {
+  nlohmann::json body;
+  switch (f.dialect) {
+    case Dialect::exact:
+    case Dialect::prefix:
+    case Dialect::suffix:
+      body = nlohmann::json::object();
+      body[f.attribute] = f.value;
+      break;
+    case Dialect::all:
+    case Dialect::any:
+      body = to_json(f.children);
+      break;
+    case Dialect::not_:
+      body = f.children.empty() ? nlohmann::json::object() : to_json(*f.children.front());
+      break;
+  }
+  nlohmann::json out = nlohmann::json::object();
+  out[std::string(dialect_name(f.dialect))] = std::move(body);
+  return out;
+}
+
+nlohmann::json to_json(const std::vector<FilterPtr>& filters) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& f : filters) out.push_back(to_json(*f));
+  return out;
+}
+
+FilterPtr exact(std::string attribute, std::string value) {
+  return std::make_shared<const Filter>(Filter{Dialect::exact, std::move(attribute), std::move(value), {}});
+}
+FilterPtr prefix(std::string attribute, std::string value) {
+  return std::make_shared<const Filter>(Filter{Dialect::prefix, std::move(attribute), std::move(value), {}});
+}
+FilterPtr suffix(std::string attribute, std::string value) {
+  return std::make_shared<const Filter>(Filter{Dialect::suffix, std::move(attribute), std::move(value), {}});
+}
+FilterPtr all(std::vector<FilterPtr> children) {
+  return std::make_shared<const Filter>(Filter{Dialect::all, {}, {}, std::move(children)});
+}
+FilterPtr any(std::vector<FilterPtr> children) {
+  return std::make_shared<const Filter>(Filter{Dialect::any, {}, {}, std::move(children)});
+}
+FilterPtr negate(FilterPtr child) {
+  std::vector<FilterPtr> children;
+  children.push_back(std::move(child));
+  return std::make_shared<const Filter>(Filter{Dialect::not_, {}, {}, std::move(children)});
+}
+
+}  // namespace evmesh::filter

@@ -1,1 +1,195 @@
-// placeholder: being written
+#include "evmesh/runtime/dispatcher.h"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+namespace evmesh {
+namespace {
+
+namespace asio = boost::asio;
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto logger = [] {
+    auto l = spdlog::get("delivery");
+    return l ? l : spdlog::default_logger()->clone("delivery");
+  }();
+  return logger;
+}
+
+// Attribute values must be valid CloudEvents strings: keep printable text only.
+std::string printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) out.push_back(c < 0x20 || c == 0x7F ? ' ' : static_cast<char>(c));
+  return out;
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(asio::any_io_executor ex, std::string subscription_id, DeliveryPolicy policy,
+                       std::shared_ptr<Sink> sink, std::shared_ptr<Sink> dead_letter)
+    : strand_(asio::make_strand(ex)),
+      id_(std::move(subscription_id)),
+      policy_(std::move(policy)),
+      sink_(std::move(sink)),
+      dead_letter_(std::move(dead_letter)),
+      rng_(std::random_device{}()) {}
+
+bool Dispatcher::try_reserve() {
+  auto current = reserved_.load(std::memory_order_relaxed);
+  while (current < policy_.queue_capacity) {
+    if (reserved_.compare_exchange_weak(current, current + 1, std::memory_order_acq_rel))
+      return true;
+  }
+  return false;
+}
+
+void Dispatcher::release() { reserved_.fetch_sub(1, std::memory_order_acq_rel); }
+
+void Dispatcher::push(EventPtr ev, Clock::time_point accepted) {
+  queued_.fetch_add(1, std::memory_order_relaxed);
+  auto item = std::make_shared<Item>(Item{std::move(ev), accepted, 0, false});
+  asio::post(strand_, [self = shared_from_this(), item = std::move(item)]() mutable {
+    if (self->stopped_) {
+      self->queued_.fetch_sub(1, std::memory_order_relaxed);
+      self->dropped_.fetch_add(1, std::memory_order_relaxed);
+      self->release();
+      return;
+    }
+    self->queue_.push_back(std::move(item));
+    self->pump();
+  });
+}
+
+void Dispatcher::pump() {
+  while (!stopped_ && in_flight_ < policy_.concurrency && !queue_.empty()) {
+    auto item = std::move(queue_.front());
+    queue_.pop_front();
+    queued_.fetch_sub(1, std::memory_order_relaxed);
+    ++in_flight_;
+    in_flight_count_.fetch_add(1, std::memory_order_relaxed);
+    attempt(std::move(item));
+  }
+}
+
+void Dispatcher::attempt(std::shared_ptr<Item> item) {
+  ++item->attempts;
+  auto& sink = item->dead_lettering ? dead_letter_ : sink_;
+  sink->send(item->ev, [self = shared_from_this(), item](DeliveryOutcome outcome) mutable {
+    asio::post(self->strand_, [self, item = std::move(item), outcome = std::move(outcome)]() mutable {
+      self->on_outcome(std::move(item), std::move(outcome));
+    });
+  });
+}
+
+void Dispatcher::on_outcome(std::shared_ptr<Item> item, DeliveryOutcome outcome) {
+  if (stopped_) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return finish_one();
+  }
+  if (outcome.kind == DeliveryOutcome::Kind::delivered) {
+    if (item->dead_lettering)
+      dead_lettered_.fetch_add(1, std::memory_order_relaxed);
+    else
+      delivered_.fetch_add(1, std::memory_order_relaxed);
+    return finish_one();
+  }
+  if (outcome.kind == DeliveryOutcome::Kind::permanent)
+    return give_up(std::move(item), outcome, "permanent");
+  if (item->attempts >= policy_.retry.max_attempts)
+    return give_up(std::move(item), outcome, "maxattempts");
+
+  auto delay = backoff_delay(policy_.retry, item->attempts + 1, outcome.retry_after, rng_);
+  // The dead-letter leg has no age limit: the event already outlived its own.
+  if (!item->dead_lettering && Clock::now() + delay - item->accepted > policy_.retry.max_age)
+    return give_up(std::move(item), outcome, "maxage");
+
+  retried_.fetch_add(1, std::memory_order_relaxed);
+  log()->debug("subscription {}: event {} attempt {} failed ({}), retry in {} ms", id_,
+               item->ev->id(), item->attempts, outcome.error, delay.count());
+  auto timer = std::make_shared<asio::steady_timer>(strand_, delay);
+  timers_.insert(timer);
+  timer->async_wait([self = shared_from_this(), item = std::move(item), timer](auto ec) mutable {
+    self->timers_.erase(timer);
+    if (ec || self->stopped_) {
+      self->dropped_.fetch_add(1, std::memory_order_relaxed);
+      return self->finish_one();
+    }
+    self->attempt(std::move(item));
+  });
+}
+
+void Dispatcher::give_up(std::shared_ptr<Item> item, const DeliveryOutcome& last,
+                         std::string_view reason) {
+  if (item->dead_lettering || !dead_letter_) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    log()->warn("subscription {}: dropped event {} (source {}) after {} attempts: {} ({})", id_,
+                item->ev->id(), item->ev->source(), item->attempts,
+                item->dead_lettering ? "dead-letter sink failed" : reason, last.error);
+    return finish_one();
+  }
+  EventBuilder builder(*item->ev);
+  builder.set("deadletterreason", std::string(reason))
+      .set("deadletterstatus", std::to_string(last.status), JsonKind::integer)
+      .set("deadletterattempts", std::to_string(item->attempts), JsonKind::integer)
+      .set("deadlettererror", printable(last.error))
+      .set("deadlettersub", printable(id_));
+  auto dead = std::move(builder).build();
+  if (!dead) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    log()->error("subscription {}: cannot dead-letter event {}: {}", id_, item->ev->id(),
+                 dead.error().message);
+    return finish_one();
+  }
+  log()->info("subscription {}: dead-lettering event {} ({}, status {}, {} attempts)", id_,
+              item->ev->id(), reason, last.status, item->attempts);
+  item->ev = std::move(*dead);
+  item->attempts = 0;
+  item->dead_lettering = true;
+  attempt(std::move(item));
+}
+
+void Dispatcher::finish_one() {
+  --in_flight_;
+  in_flight_count_.fetch_sub(1, std::memory_order_relaxed);
+  release();
+  pump();
+  check_idle();
+}
+
+void Dispatcher::check_idle() {
+  if (!queue_.empty() || in_flight_ != 0 || idle_waiters_.empty()) return;
+  auto waiters = std::move(idle_waiters_);
+  idle_waiters_.clear();
+  for (auto& w : waiters) w();
+}
+
+void Dispatcher::when_idle(std::function<void()> done) {
+  asio::post(strand_, [self = shared_from_this(), done = std::move(done)]() mutable {
+    self->idle_waiters_.push_back(std::move(done));
+    self->check_idle();
+  });
+}
+
+void Dispatcher::stop() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (self->stopped_) return;
+    self->stopped_ = true;
+    for (const auto& t : self->timers_) t->cancel();
+    auto dropped = self->queue_.size();
+    self->queue_.clear();
+    self->queued_.fetch_sub(dropped, std::memory_order_relaxed);
+    self->dropped_.fetch_add(dropped, std::memory_order_relaxed);
+    self->reserved_.fetch_sub(dropped, std::memory_order_acq_rel);
+    if (dropped) log()->warn("subscription {}: stopped with {} events undelivered", self->id_, dropped);
+    self->sink_->close();
+    if (self->dead_letter_) self->dead_letter_->close();
+  });
+}
+
+DispatcherStats Dispatcher::stats() const {
+  return DispatcherStats{delivered_.load(), retried_.load(), dead_lettered_.load(), dropped_.load(),
+                         queued_.load(), in_flight_count_.load()};
+}
+
+}  // namespace evmesh

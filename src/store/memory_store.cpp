@@ -1,1 +1,73 @@
-// placeholder: being written
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "evmesh/store/event_store.h"
+
+namespace evmesh::store {
+namespace {
+
+class MemoryStore final : public EventStore {
+ public:
+  Result<std::uint64_t> append(std::span<const EventPtr> events) override {
+    std::lock_guard lock(mutex_);
+    for (const auto& ev : events) log_.push_back(ev);
+    return first_ + log_.size() - 1;
+  }
+
+  Result<std::vector<StoredEvent>> read(std::uint64_t after, std::size_t max) const override {
+    std::lock_guard lock(mutex_);
+    std::vector<StoredEvent> out;
+    std::uint64_t from = std::max(after + 1, first_);
+    for (std::uint64_t off = from; off < first_ + log_.size() && out.size() < max; ++off)
+      out.push_back({off, log_[off - first_]});
+    return out;
+  }
+
+  Result<void> commit(std::string_view consumer, std::uint64_t offset) override {
+    std::lock_guard lock(mutex_);
+    auto& cursor = cursors_[std::string(consumer)];
+    cursor = std::max(cursor, offset);
+    return {};
+  }
+
+  std::uint64_t committed(std::string_view consumer) const override {
+    std::lock_guard lock(mutex_);
+    auto it = cursors_.find(consumer);
+    return it == cursors_.end() ? 0 : it->second;
+  }
+
+  Result<std::size_t> trim(std::uint64_t upto) override {
+    std::lock_guard lock(mutex_);
+    std::size_t dropped = 0;
+    while (!log_.empty() && first_ <= upto) {
+      log_.pop_front();
+      ++first_;
+      ++dropped;
+    }
+    return dropped;
+  }
+
+  std::uint64_t last_offset() const override {
+    std::lock_guard lock(mutex_);
+    return first_ + log_.size() - 1;
+  }
+
+  std::uint64_t first_offset() const override {
+    std::lock_guard lock(mutex_);
+    return first_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::deque<EventPtr> log_;
+  std::uint64_t first_ = 1;  // offset of log_.front()
+  std::map<std::string, std::uint64_t, std::less<>> cursors_;
+};
+
+}  // namespace
+
+std::unique_ptr<EventStore> make_memory_store() { return std::make_unique<MemoryStore>(); }
+
+}  // namespace evmesh::store

@@ -4,16 +4,19 @@
 // Each subscription is a conjunction of filters. At build time one conjunct is
 // chosen as its anchor: an `exact` goes into a hash table keyed by (attribute,
 // value); a `prefix` into a per-attribute trie walked along the event's value; a
-// `suffix` into a trie of reversed values. A subscription with no indexable
-// conjunct (only any/not, or no filters) sits in a small residual list checked for
-// every event. Candidates found through an anchor are then checked against their
-// full filter list, so the index never changes what matches, only how fast.
+// `suffix` into a trie of reversed values. Conjuncts nested in `all` count; an `any`
+// whose every branch is indexable is anchored under each branch. A subscription with
+// no indexable conjunct (e.g. only `not`, or no filters) sits in a residual list
+// checked for every event. Candidates found through an anchor are then checked
+// against their full filter list, so the index never changes what matches, only how
+// fast.
 //
 // The index is immutable after build(); the runtime publishes a new one by atomic
 // swap, so match() runs lock-free from any thread. Richer dialects (CESQL, data
 // patterns) plug in as further anchor kinds or as residuals.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -21,6 +24,17 @@
 #include "evmesh/filter/filter.h"
 
 namespace evmesh::filter {
+
+// What build() made of the entries: how many are reached through anchors, how many
+// are scanned for every event. For tests and metrics (a growing residual count is
+// what makes matching slow).
+struct IndexStats {
+  std::size_t entries = 0;
+  std::size_t residual = 0;         // entries with no indexable conjunct
+  std::size_t exact_anchors = 0;    // postings per anchor kind; an entry anchored on an
+  std::size_t prefix_anchors = 0;   // `any` of several leaves has one posting per leaf
+  std::size_t suffix_anchors = 0;
+};
 
 struct IndexEntry {
   std::uint32_t key;               // caller's handle (position in its subscription table)
@@ -37,6 +51,7 @@ class SubscriptionIndex {
   void match(const Event& ev, std::vector<std::uint32_t>& out) const;
 
   std::size_t size() const;
+  IndexStats stats() const;
 
   ~SubscriptionIndex();
   SubscriptionIndex(const SubscriptionIndex&) = delete;

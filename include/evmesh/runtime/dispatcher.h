@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -70,11 +71,13 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
     EventPtr ev;
     Clock::time_point accepted;
     std::uint32_t attempts = 0;
+    bool dead_lettering = false;  // now going to the dead-letter sink
   };
   void pump();
   void attempt(std::shared_ptr<Item> item);
   void on_outcome(std::shared_ptr<Item> item, DeliveryOutcome outcome);
-  void dead_letter(std::shared_ptr<Item> item, const DeliveryOutcome& last, std::string_view reason);
+  // Retries are over: send to the dead-letter sink, or drop when there is none.
+  void give_up(std::shared_ptr<Item> item, const DeliveryOutcome& last, std::string_view reason);
   void finish_one();
   void check_idle();
 
@@ -91,7 +94,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   bool stopped_ = false;
   std::mt19937_64 rng_;
   std::vector<std::function<void()>> idle_waiters_;
-  std::vector<std::shared_ptr<boost::asio::steady_timer>> timers_;
+  std::set<std::shared_ptr<boost::asio::steady_timer>> timers_;  // pending retries
 
   std::atomic<std::uint64_t> delivered_{0}, retried_{0}, dead_lettered_{0}, dropped_{0};
   std::atomic<std::size_t> queued_{0};

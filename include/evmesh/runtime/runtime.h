@@ -64,8 +64,8 @@ class Runtime {
   struct Route;
   struct Snapshot;
   std::shared_ptr<const Snapshot> snapshot() const;
-  void install(std::vector<std::shared_ptr<Route>> routes);  // caller holds write_mutex_
-  Result<std::shared_ptr<Route>> make_route(Subscription sub);
+  void install(std::vector<std::shared_ptr<const Route>> routes);  // caller holds write_mutex_
+  Result<std::shared_ptr<const Route>> make_route(Subscription sub);
 
   boost::asio::any_io_executor ex_;
   RuntimeOptions options_;

@@ -1,0 +1,228 @@
+#include "evmesh/runtime/dispatcher.h"
+
+#include <future>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include "scripted_sink.h"
+
+namespace evmesh {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::make_event;
+using testing::ScriptedSink;
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  DispatcherTest() : work_(boost::asio::make_work_guard(io_)) {
+    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+  ~DispatcherTest() override {
+    work_.reset();
+    io_.stop();
+    for (auto& t : threads_) t.join();
+  }
+
+  DeliveryPolicy fast_policy() {
+    DeliveryPolicy p;
+    p.retry.max_attempts = 4;
+    p.retry.initial_backoff = 5ms;
+    p.retry.max_backoff = 20ms;
+    p.retry.max_age = 10s;
+    p.queue_capacity = 100;
+    return p;
+  }
+
+  std::shared_ptr<Dispatcher> make(DeliveryPolicy policy, std::shared_ptr<Sink> sink,
+                                   std::shared_ptr<Sink> dead_letter = nullptr) {
+    return std::make_shared<Dispatcher>(io_.get_executor(), "sub-1", policy, std::move(sink),
+                                        std::move(dead_letter));
+  }
+
+  void push(Dispatcher& d, EventPtr ev) {
+    ASSERT_TRUE(d.try_reserve());
+    d.push(std::move(ev), Dispatcher::Clock::now());
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+};
+
+TEST_F(DispatcherTest, DeliversInOrderOneAtATime) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::ok(); }, 1ms);
+  auto d = make(fast_policy(), sink);
+  for (int i = 0; i < 20; ++i) push(*d, make_event(std::to_string(i)));
+  ASSERT_TRUE(sink->wait_calls(20));
+  auto calls = sink->calls();
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(calls[i].ev->id(), std::to_string(i));
+  EXPECT_EQ(sink->max_in_flight(), 1);
+  EXPECT_EQ(d->stats().delivered, 20u);
+}
+
+TEST_F(DispatcherTest, ParallelDeliveryUpToConcurrency) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::ok(); }, 20ms);
+  auto policy = fast_policy();
+  policy.concurrency = 4;
+  auto d = make(policy, sink);
+  for (int i = 0; i < 12; ++i) push(*d, make_event(std::to_string(i)));
+  ASSERT_TRUE(sink->wait_calls(12));
+  EXPECT_EQ(sink->max_in_flight(), 4);
+}
+
+TEST_F(DispatcherTest, RetriesUntilDelivered) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(), [](const Event&, int attempt) {
+    return attempt < 3 ? testing::retry(503) : testing::ok();
+  });
+  auto d = make(fast_policy(), sink);
+  push(*d, make_event("a"));
+  ASSERT_TRUE(sink->wait_calls(3));
+  std::this_thread::sleep_for(20ms);
+  auto s = d->stats();
+  EXPECT_EQ(s.delivered, 1u);
+  EXPECT_EQ(s.retried, 2u);
+  EXPECT_EQ(s.dead_lettered, 0u);
+  EXPECT_EQ(sink->calls().size(), 3u);
+}
+
+TEST_F(DispatcherTest, KeepsOrderWhileRetryingTheHead) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(), [](const Event& ev, int attempt) {
+    return ev.id() == "0" && attempt < 3 ? testing::retry(500) : testing::ok();
+  });
+  auto d = make(fast_policy(), sink);
+  for (int i = 0; i < 3; ++i) push(*d, make_event(std::to_string(i)));
+  ASSERT_TRUE(sink->wait_calls(5));
+  std::vector<std::string> ids;
+  for (auto& c : sink->calls()) ids.push_back(c.ev->id());
+  EXPECT_EQ(ids, (std::vector<std::string>{"0", "0", "0", "1", "2"}));
+}
+
+TEST_F(DispatcherTest, ExhaustedAttemptsGoToDeadLetterWithFailureAttributes) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(), [](const Event&, int) {
+    return testing::retry(502, "bad gateway\nfrom upstream");
+  });
+  auto dlq = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                            [](const Event&, int) { return testing::ok(); });
+  auto d = make(fast_policy(), sink, dlq);
+  push(*d, make_event("x"));
+  ASSERT_TRUE(dlq->wait_calls(1));
+  EXPECT_EQ(sink->calls().size(), 4u);
+  auto dead = dlq->calls().at(0).ev;
+  EXPECT_EQ(dead->id(), "x");
+  EXPECT_EQ(*dead->attribute("deadletterreason"), "maxattempts");
+  EXPECT_EQ(*dead->attribute("deadletterstatus"), "502");
+  EXPECT_EQ(dead->extensions().at("deadletterstatus").kind, JsonKind::integer);
+  EXPECT_EQ(*dead->attribute("deadletterattempts"), "4");
+  EXPECT_EQ(*dead->attribute("deadlettererror"), "bad gateway from upstream");
+  EXPECT_EQ(*dead->attribute("deadlettersub"), "sub-1");
+  EXPECT_EQ(*dead->data(), "{\"n\":1}");
+  std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(d->stats().dead_lettered, 1u);
+}
+
+TEST_F(DispatcherTest, PermanentFailureIsDeadLetteredAtOnce) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::permanent(404); });
+  auto dlq = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                            [](const Event&, int) { return testing::ok(); });
+  auto d = make(fast_policy(), sink, dlq);
+  push(*d, make_event("p"));
+  ASSERT_TRUE(dlq->wait_calls(1));
+  EXPECT_EQ(sink->calls().size(), 1u);
+  auto dead = dlq->calls().at(0).ev;
+  EXPECT_EQ(*dead->attribute("deadletterreason"), "permanent");
+  EXPECT_EQ(*dead->attribute("deadletterstatus"), "404");
+  EXPECT_EQ(*dead->attribute("deadletterattempts"), "1");
+}
+
+TEST_F(DispatcherTest, EventAgeLimitStopsRetries) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::retry(503); });
+  auto dlq = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                            [](const Event&, int) { return testing::ok(); });
+  auto policy = fast_policy();
+  policy.retry.max_attempts = 1000;
+  policy.retry.initial_backoff = 30ms;
+  policy.retry.max_backoff = 30ms;
+  policy.retry.max_age = 100ms;
+  auto d = make(policy, sink, dlq);
+  push(*d, make_event("old"));
+  ASSERT_TRUE(dlq->wait_calls(1));
+  EXPECT_EQ(*dlq->calls().at(0).ev->attribute("deadletterreason"), "maxage");
+  EXPECT_LE(sink->calls().size(), 8u);
+}
+
+TEST_F(DispatcherTest, RetryAfterIsHonoured) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(), [](const Event&, int attempt) {
+    return attempt == 1 ? testing::retry(429, "slow down", 150ms) : testing::ok();
+  });
+  auto d = make(fast_policy(), sink);
+  push(*d, make_event("r"));
+  ASSERT_TRUE(sink->wait_calls(2));
+  auto calls = sink->calls();
+  EXPECT_GE(calls[1].at - calls[0].at, 150ms);
+}
+
+TEST_F(DispatcherTest, WithoutDeadLetterSinkTheEventIsDroppedAndCounted) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::permanent(400); });
+  auto d = make(fast_policy(), sink);
+  push(*d, make_event("d"));
+  ASSERT_TRUE(sink->wait_calls(1));
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(d->stats().dropped, 1u);
+}
+
+TEST_F(DispatcherTest, FullQueueRefusesReservations) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::ok(); }, 200ms);
+  auto policy = fast_policy();
+  policy.queue_capacity = 3;
+  auto d = make(policy, sink);
+  EXPECT_TRUE(d->try_reserve());
+  EXPECT_TRUE(d->try_reserve());
+  EXPECT_TRUE(d->try_reserve());
+  EXPECT_FALSE(d->try_reserve());
+  d->release();
+  EXPECT_TRUE(d->try_reserve());
+  for (int i = 0; i < 3; ++i) d->push(make_event(std::to_string(i)), Dispatcher::Clock::now());
+  EXPECT_FALSE(d->try_reserve());
+  ASSERT_TRUE(sink->wait_calls(3));
+  std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(d->try_reserve());
+}
+
+TEST_F(DispatcherTest, WhenIdleFiresAfterTheLastDelivery) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::ok(); }, 5ms);
+  auto d = make(fast_policy(), sink);
+  for (int i = 0; i < 5; ++i) push(*d, make_event(std::to_string(i)));
+  std::promise<std::size_t> delivered;
+  d->when_idle([&] { delivered.set_value(d->stats().delivered); });
+  auto f = delivered.get_future();
+  ASSERT_EQ(f.wait_for(2s), std::future_status::ready);
+  EXPECT_EQ(f.get(), 5u);
+}
+
+TEST_F(DispatcherTest, StopDropsWhatIsQueued) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::ok(); }, 50ms);
+  auto d = make(fast_policy(), sink);
+  for (int i = 0; i < 5; ++i) push(*d, make_event(std::to_string(i)));
+  std::this_thread::sleep_for(10ms);
+  d->stop();
+  std::this_thread::sleep_for(100ms);
+  auto s = d->stats();
+  EXPECT_EQ(sink->calls().size(), 1u);
+  EXPECT_EQ(s.dropped, 5u);  // four never sent, one in flight when stopped
+  EXPECT_EQ(s.queued, 0u);
+}
+
+}  // namespace
+}  // namespace evmesh

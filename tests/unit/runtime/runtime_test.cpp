@@ -1,0 +1,190 @@
+#include "evmesh/runtime/runtime.h"
+
+#include <future>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include "scripted_sink.h"
+
+namespace evmesh {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::make_event;
+using testing::ScriptedSink;
+
+// Hands out one ScriptedSink per sink URI, so tests can look at what each got.
+class ScriptedSinkFactory final : public SinkFactory {
+ public:
+  ScriptedSinkFactory(boost::asio::any_io_executor ex, std::chrono::milliseconds latency)
+      : ex_(std::move(ex)), latency_(latency) {}
+  Result<std::shared_ptr<Sink>> make(const SinkSpec& spec) override {
+    if (spec.uri.rfind("http://", 0) != 0) return fail(Errc::invalid_subscription, "bad sink", "sink");
+    std::lock_guard lock(mutex_);
+    auto& sink = sinks_[spec.uri];
+    if (!sink)
+      sink = std::make_shared<ScriptedSink>(ex_, [](const Event&, int) { return testing::ok(); },
+                                            latency_);
+    return sink;
+  }
+  std::shared_ptr<ScriptedSink> at(const std::string& uri) {
+    std::lock_guard lock(mutex_);
+    return sinks_[uri];
+  }
+
+ private:
+  boost::asio::any_io_executor ex_;
+  std::chrono::milliseconds latency_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<ScriptedSink>> sinks_;
+};
+
+class RuntimeTest : public ::testing::Test {
+ protected:
+  explicit RuntimeTest(std::chrono::milliseconds latency = 0ms)
+      : work_(boost::asio::make_work_guard(io_)), sinks_(io_.get_executor(), latency),
+        runtime_(io_.get_executor(), {.max_subscriptions = 3}, sinks_) {
+    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+  ~RuntimeTest() override {
+    work_.reset();
+    io_.stop();
+    for (auto& t : threads_) t.join();
+  }
+
+  static Subscription sub(std::string id, std::string sink, std::vector<filter::FilterPtr> filters,
+                          std::size_t capacity = 100) {
+    Subscription s;
+    s.id = std::move(id);
+    s.sink.uri = std::move(sink);
+    s.filters = std::move(filters);
+    s.delivery.queue_capacity = capacity;
+    return s;
+  }
+
+  Result<PublishReceipt> publish(std::vector<EventPtr> events) { return runtime_.publish(events); }
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  ScriptedSinkFactory sinks_;
+  Runtime runtime_;
+  std::vector<std::thread> threads_;
+};
+
+TEST_F(RuntimeTest, RoutesEachEventToEveryMatchingSubscription) {
+  ASSERT_TRUE(runtime_.create(sub("orders", "http://a/", {filter::prefix("type", "com.shop.order.")})));
+  ASSERT_TRUE(runtime_.create(sub("all", "http://b/", {})));
+  ASSERT_TRUE(runtime_.create(sub("payments", "http://c/", {filter::exact("type", "com.shop.paid")})));
+
+  auto r = publish({make_event("1", "com.shop.order.created"), make_event("2", "com.shop.paid"),
+                    make_event("3", "com.other")});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->events, 3u);
+  EXPECT_EQ(r->deliveries, 5u);
+  ASSERT_TRUE(sinks_.at("http://b/")->wait_calls(3));
+  ASSERT_TRUE(sinks_.at("http://a/")->wait_calls(1));
+  ASSERT_TRUE(sinks_.at("http://c/")->wait_calls(1));
+  EXPECT_EQ(sinks_.at("http://a/")->calls().size(), 1u);
+  EXPECT_EQ(sinks_.at("http://a/")->calls()[0].ev->id(), "1");
+  EXPECT_EQ(sinks_.at("http://c/")->calls()[0].ev->id(), "2");
+}
+
+TEST_F(RuntimeTest, FanOutSharesTheEventNotACopy) {
+  ASSERT_TRUE(runtime_.create(sub("a", "http://a/", {})));
+  ASSERT_TRUE(runtime_.create(sub("b", "http://b/", {})));
+  auto ev = make_event("shared");
+  ASSERT_TRUE(publish({ev}));
+  ASSERT_TRUE(sinks_.at("http://a/")->wait_calls(1));
+  ASSERT_TRUE(sinks_.at("http://b/")->wait_calls(1));
+  EXPECT_EQ(sinks_.at("http://a/")->calls()[0].ev.get(), ev.get());
+  EXPECT_EQ(sinks_.at("http://b/")->calls()[0].ev.get(), ev.get());
+}
+
+TEST_F(RuntimeTest, SourceAndTypesOfTheSubscriptionFilterToo) {
+  auto s = sub("typed", "http://a/", {});
+  s.types = {"t1", "t2"};
+  s.source = "/test";
+  ASSERT_TRUE(runtime_.create(s));
+  auto r = publish({make_event("1", "t1"), make_event("2", "t3"), make_event("3", "t2")});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->deliveries, 2u);
+}
+
+TEST_F(RuntimeTest, CrudAndLimits) {
+  auto created = runtime_.create(sub("", "http://a/", {}));
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->id.rfind("sub-", 0), 0u);
+  ASSERT_TRUE(runtime_.create(sub("x", "http://a/", {})));
+  auto dup = runtime_.create(sub("x", "http://a/", {}));
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::conflict);
+  auto bad = runtime_.create(sub("y", "ftp://a/", {}));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::invalid_subscription);
+  ASSERT_TRUE(runtime_.create(sub("z", "http://a/", {})));
+  auto over = runtime_.create(sub("w", "http://a/", {}));
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, Errc::limit_reached);
+  EXPECT_EQ(runtime_.list().size(), 3u);
+
+  auto replaced = runtime_.replace("x", sub("ignored", "http://b/", {filter::exact("type", "t")}));
+  ASSERT_TRUE(replaced);
+  EXPECT_EQ(replaced->id, "x");
+  EXPECT_EQ(runtime_.get("x")->sink.uri, "http://b/");
+  EXPECT_EQ(runtime_.replace("nope", sub("", "http://b/", {})).error().code, Errc::not_found);
+
+  ASSERT_TRUE(runtime_.remove("x"));
+  EXPECT_FALSE(runtime_.get("x"));
+  EXPECT_EQ(runtime_.remove("x").error().code, Errc::not_found);
+}
+
+class SlowRuntimeTest : public RuntimeTest {
+ protected:
+  SlowRuntimeTest() : RuntimeTest(100ms) {}
+};
+
+TEST_F(SlowRuntimeTest, FullQueueRejectsTheWholePublish) {
+  ASSERT_TRUE(runtime_.create(sub("roomy", "http://a/", {}, 100)));
+  ASSERT_TRUE(runtime_.create(sub("tight", "http://b/", {}, 2)));
+  ASSERT_TRUE(publish({make_event("1"), make_event("2")}));
+  auto r = publish({make_event("3")});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::overloaded);
+  EXPECT_NE(r.error().message.find("'tight'"), std::string::npos);
+  // Nothing of the rejected publish reached the roomy subscription either.
+  ASSERT_TRUE(sinks_.at("http://a/")->wait_calls(2));
+  std::this_thread::sleep_for(150ms);
+  EXPECT_EQ(sinks_.at("http://a/")->calls().size(), 2u);
+}
+
+TEST_F(SlowRuntimeTest, ShutdownDrainsThenRefusesPublishes) {
+  ASSERT_TRUE(runtime_.create(sub("a", "http://a/", {})));
+  ASSERT_TRUE(publish({make_event("1"), make_event("2"), make_event("3")}));
+  std::promise<bool> drained;
+  runtime_.shutdown(5s, [&](bool ok) { drained.set_value(ok); });
+  auto f = drained.get_future();
+  ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+  EXPECT_TRUE(f.get());
+  EXPECT_EQ(runtime_.stats("a")->delivered, 3u);
+  auto r = publish({make_event("4")});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::shutting_down);
+}
+
+TEST_F(SlowRuntimeTest, ShutdownGivesUpAfterTheTimeout) {
+  ASSERT_TRUE(runtime_.create(sub("a", "http://a/", {})));
+  ASSERT_TRUE(publish({make_event("1"), make_event("2"), make_event("3"), make_event("4")}));
+  std::promise<bool> drained;
+  auto start = std::chrono::steady_clock::now();
+  runtime_.shutdown(150ms, [&](bool ok) { drained.set_value(ok); });
+  auto f = drained.get_future();
+  ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+  EXPECT_FALSE(f.get());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
+}  // namespace
+}  // namespace evmesh
