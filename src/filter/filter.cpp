@@ -83,10 +83,18 @@ Result<FilterPtr> parse_leaf(Dialect d, const nlohmann::json& body, const std::s
   if (!body.is_object())
     return invalid(path, "'" + name + "' takes an object with one attribute, such as {\"type\": "
                          "\"com.example.created\"}, but got " + an(body.type_name()));
-  if (body.size() != 1)
-    return invalid(path, "'" + name + "' takes exactly one attribute, got " +
-                         std::to_string(body.size()) +
-                         (body.empty() ? "" : " (combine several with 'all')"));
+  if (body.empty())
+    return invalid(path, "'" + name + "' takes at least one attribute, got none");
+  if (body.size() > 1) {
+    // The spec's multi-attribute form: every attribute must match.
+    std::vector<FilterPtr> leaves;
+    for (auto it = body.cbegin(); it != body.cend(); ++it) {
+      auto leaf = parse_leaf(d, nlohmann::json::object({{it.key(), it.value()}}), path);
+      if (!leaf) return leaf;
+      leaves.push_back(std::move(*leaf));
+    }
+    return std::make_shared<const Filter>(Filter{Dialect::all, {}, {}, std::move(leaves), d});
+  }
   const auto it = body.cbegin();  // items() proxies die with the full expression
   const std::string& attribute = it.key();
   const nlohmann::json& value = it.value();
@@ -238,6 +246,15 @@ nlohmann::json to_json(const Filter& f) {
       body[f.attribute] = f.value;
       break;
     case Dialect::all:
+      if (f.written_as) {
+        body = nlohmann::json::object();
+        for (const auto& leaf : f.children) body[leaf->attribute] = leaf->value;
+        nlohmann::json out = nlohmann::json::object();
+        out[std::string(dialect_name(*f.written_as))] = std::move(body);
+        return out;
+      }
+      body = to_json(f.children);
+      break;
     case Dialect::any:
       body = to_json(f.children);
       break;

@@ -8,14 +8,15 @@
 //   {"any": [f, ...]}  at least one true          (an empty list is rejected)
 //   {"not": f}         nested filter false
 //
-// exact/prefix/suffix hold exactly one property; attribute name and value are
-// non-empty. An attribute the event does not carry makes exact/prefix/suffix false.
+// exact/prefix/suffix may hold several properties, which must all match (parsed as
+// an `all` of one-property leaves); attribute names and values are non-empty. An attribute the event does not carry makes exact/prefix/suffix false.
 // A list of filters (a subscription's `filters`) is a conjunction; empty is true.
 //
 // Filters are immutable once parsed and shared between snapshots.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,9 @@ struct Filter {
   std::string attribute;  // exact, prefix, suffix
   std::string value;      // exact, prefix, suffix
   std::vector<FilterPtr> children;  // all, any (>= 1); not (exactly 1)
+  // An `all` of single-attribute leaves that the user wrote as one multi-attribute
+  // exact/prefix/suffix: to_json writes it back in that form.
+  std::optional<Dialect> written_as = std::nullopt;
 };
 
 // Parses one filter expression. `path` names where it sits in the request (e.g.
