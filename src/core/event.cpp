@@ -8,6 +8,7 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 bool digits(std::string_view s, std::size_t pos, std::size_t n) {
   if (pos + n > s.size()) return false;
@@ -60,9 +61,22 @@ bool valid_attribute_name(std::string_view name) {
 }
 
 bool valid_uri_reference(std::string_view s) {
+  // RFC 3986 characters: unreserved, reserved and "%" HEXDIG HEXDIG. The ASCII
+  // characters it never allows are rejected; non-ASCII is let through so IRIs
+  // (RFC 3987) from real producers still pass. At most one '#' (fragment).
   if (s.empty()) return false;
-  for (unsigned char c : s)
-    if (c <= 0x20 || c == 0x7F) return false;
+  static constexpr std::string_view kNever = "\"<>\\^`{|}";
+  bool fragment = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = s[i];
+    if (c <= 0x20 || c == 0x7F || kNever.find(static_cast<char>(c)) != std::string_view::npos)
+      return false;
+    if (c == '%' && !(i + 2 < s.size() && is_hex(s[i + 1]) && is_hex(s[i + 2]))) return false;
+    if (c == '#') {
+      if (fragment) return false;
+      fragment = true;
+    }
+  }
   return true;
 }
 
@@ -78,7 +92,8 @@ bool valid_uri(std::string_view s) {
 }
 
 bool valid_timestamp(std::string_view s) {
-  // RFC 3339 date-time: YYYY-MM-DD(T|t| )HH:MM:SS[.frac](Z|z|+HH:MM|-HH:MM)
+  // RFC 3339 date-time: YYYY-MM-DD(T|t)HH:MM:SS[.frac](Z|z|+HH:MM|-HH:MM). The space
+  // separator of RFC 3339's note is not part of its ABNF, so it is rejected.
   if (s.size() < 20) return false;
   if (!digits(s, 0, 4) || s[4] != '-' || !digits(s, 5, 2) || s[7] != '-' || !digits(s, 8, 2))
     return false;
@@ -108,14 +123,15 @@ bool valid_timestamp(std::string_view s) {
 }
 
 bool valid_integer(std::string_view s) {
-  if (s.empty()) return false;
-  std::size_t start = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  // Canonical form (core spec, Type System): the integer component of a JSON number
+  // (RFC 7159 section 6) with an optional minus: no '+', no leading zeros.
+  std::size_t start = (!s.empty() && s[0] == '-') ? 1 : 0;
   if (start == s.size()) return false;
+  if (s[start] == '0' && s.size() > start + 1) return false;
   for (std::size_t i = start; i < s.size(); ++i)
     if (!is_digit(s[i])) return false;
   std::int64_t v = 0;
-  auto first = s.data() + (s[0] == '+' ? 1 : 0);
-  auto [ptr, ec] = std::from_chars(first, s.data() + s.size(), v);
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || ptr != s.data() + s.size()) return false;
   return v >= INT32_MIN && v <= INT32_MAX;
 }
@@ -252,7 +268,8 @@ Result<EventPtr> EventBuilder::build() && {
   for (const auto& [name, ext] : ev_.extensions_) {
     if (ext.kind == JsonKind::integer && !valid_integer(ext.value))
       return fail(Errc::invalid_event,
-                  "attribute '" + name + "' is invalid: integer out of the signed 32-bit range",
+                  "attribute '" + name +
+                      "' is invalid: must be an integer in the signed 32-bit range",
                   name);
     if (ext.kind == JsonKind::boolean && !valid_boolean(ext.value))
       return fail(Errc::invalid_event, "attribute '" + name + "' is invalid: not a boolean", name);

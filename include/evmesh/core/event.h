@@ -114,9 +114,9 @@ class EventBuilder {
 // Attribute-level validators, exposed for codecs and tests.
 bool valid_attribute_name(std::string_view name);
 bool valid_uri(std::string_view s);            // absolute URI (RFC 3986 scheme ":" ...)
-bool valid_uri_reference(std::string_view s);  // non-empty, no whitespace/control chars
+bool valid_uri_reference(std::string_view s);  // non-empty, RFC 3986 characters (non-ASCII let through)
 bool valid_timestamp(std::string_view s);      // RFC 3339 date-time
-bool valid_integer(std::string_view s);        // decimal, within signed 32 bits
+bool valid_integer(std::string_view s);        // canonical decimal (-?(0|[1-9]...)), signed 32 bits
 bool valid_boolean(std::string_view s);        // "true" | "false"
 // The type of a core attribute; nullopt for extensions.
 std::optional<AttrType> core_attribute_type(std::string_view name);

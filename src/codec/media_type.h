@@ -1,0 +1,32 @@
+// Media type (RFC 2045/2046/9110) parsing for the codecs. Internal to evmesh_codec.
+//
+// Only what content negotiation needs: the "type/subtype" essence in lower case and
+// the charset parameter. Examples:
+//   "Application/CloudEvents+JSON; charset=UTF-8" -> essence "application/cloudevents+json",
+//                                                    charset "utf-8"
+//   "text/plain;charset=\"us-ascii\""              -> essence "text/plain", charset "us-ascii"
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace evmesh::codec {
+
+struct MediaType {
+  std::string essence;                 // lower-case "type/subtype", trimmed; may be malformed
+  std::optional<std::string> charset;  // lower-case, unquoted
+  std::string_view type() const;       // before '/', empty when there is no '/'
+  std::string_view subtype() const;    // after '/', empty when there is no '/'
+};
+
+MediaType parse_media_type(std::string_view value);
+
+// Text whose bytes the JSON format may carry as a JSON string: text/*, XML types.
+bool is_text_media_type(std::string_view content_type);
+
+std::string to_lower_ascii(std::string_view s);
+bool iequals_ascii(std::string_view a, std::string_view b);
+std::string_view trim_ows(std::string_view s);  // HTTP optional whitespace: SP / HTAB
+
+}  // namespace evmesh::codec
