@@ -1,17 +1,22 @@
 // Typed daemon configuration, loaded once from YAML and validated. The running
-// config is immutable.
+// config is immutable. docs/configuration.md is the user reference.
 //
 // Every key can be overridden: on the command line with `--set key=value` (dotted
 // path, e.g. --set http.port=0) and in the environment with EVMESH_<PATH>, path
 // segments joined by "__" and upper-cased (EVMESH_HTTP__PORT=0). Precedence:
-// command line > environment > file > built-in default.
+// command line > environment > file > built-in default. An override's value is
+// parsed as YAML (a scalar or a flow collection: --set 'subscriptions=[{...}]').
+// `subscriptions` can only be overridden whole. EVMESH_* variables that neither
+// contain "__" nor start with a section name (EVMESH_SOURCE_DIR) are not config.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -74,8 +79,15 @@ class ConfigError : public std::runtime_error {
 using Overrides = std::vector<std::pair<std::string, std::string>>;  // dotted key, value
 
 // Reads `file`, applies environment then command-line overrides, validates.
-// Unknown keys are errors. Throws ConfigError.
+// Unknown keys are errors. A missing file is an error; an empty one means all
+// defaults. Throws ConfigError; what() reads "file:line: key: message" (for an
+// override: "--set: http.port: ..." or "EVMESH_HTTP__PORT: http.port: ...").
+// Call at start-up (or reload) from one thread; nothing is shared.
 Config load_config(const std::filesystem::path& file, const Overrides& cli,
                    char** environ_block);
+
+// Byte sizes as the config writes them: 1048576, "1048576", "512KiB", "1 MiB",
+// "4GB" (B, KB, MB, GB are powers of 1000; KiB, MiB, GiB powers of 1024).
+std::optional<std::uint64_t> parse_size(std::string_view s);
 
 }  // namespace evmesh::control

@@ -21,6 +21,8 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -30,14 +32,31 @@
 
 namespace evmesh::control {
 
-// Parses a subscription; fields absent from `body` take their value from `defaults`.
+// Parses a subscription; fields absent from `body` take their value from `defaults`
+// (retry, concurrency, queue, dead letter) and `sink_defaults` (mode, timeout,
+// method, headers). `protocol` may be left out only for http:// and https:// sinks
+// (then "HTTP"); only "HTTP" is supported. A dead-letter sink is delivered with the
+// subscription's mode and timeout. `id`, when present, must be a string and is kept.
+// Pure function, callable from any thread.
 Result<Subscription> parse_subscription(const nlohmann::json& body, const DeliveryPolicy& defaults,
                                         const SinkSpec& sink_defaults = {});
+// Every effective value, durations as strings ("10s"), "deadlettersink": null when
+// there is none; parse_subscription(to_json(s), ...) gives s back.
 nlohmann::json to_json(const Subscription& sub);
 
-// Durations: an integer of milliseconds, or a string "250ms", "10s", "5m", "2h", "1d".
+// Durations: an integer of milliseconds, or a string "250ms", "10s", "5m", "2h", "1d"
+// (digits then one unit; no unit-less strings, no fractions). Negative values and
+// anything above 3650d are rejected (nullopt); zero is accepted, callers decide.
 std::optional<std::chrono::milliseconds> parse_duration(const nlohmann::json& v);
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view s);
+// Without these, a std::string or literal would be ambiguous between the two above.
+inline std::optional<std::chrono::milliseconds> parse_duration(const std::string& s) {
+  return parse_duration(std::string_view(s));
+}
+inline std::optional<std::chrono::milliseconds> parse_duration(const char* s) {
+  return parse_duration(std::string_view(s));
+}
+// The largest unit that divides exactly: 90000ms -> "90s", 3600000ms -> "1h".
 std::string format_duration(std::chrono::milliseconds d);
 
 }  // namespace evmesh::control
