@@ -25,7 +25,6 @@ namespace {
 using detail::Reader;
 using std::chrono::milliseconds;
 constexpr std::uint64_t KiB = 1 << 10, MiB = 1 << 20, GiB = 1ULL << 30;
-constexpr std::size_t kMaxIdLength = 128;
 
 // apply(reader, value node, dotted key, config): reads, checks and stores one key.
 using Apply = void (*)(const Reader&, const YAML::Node&, const std::string&, Config&);
@@ -155,12 +154,7 @@ std::string id_of(const Reader& r, const YAML::Node& sub, const std::string& key
   if (!id.IsDefined())
     r.fail(sub, key + ".id", "is required: every subscription in the config needs a unique id");
   const auto text = r.text(id, key + ".id");
-  const bool valid = text.size() <= kMaxIdLength && std::ranges::all_of(text, [](char c) {
-                       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-                              c == '~';
-                     });
-  if (!valid)
+  if (!valid_subscription_id(text))
     r.fail(id, key + ".id",
            "must be at most 128 characters from A-Z a-z 0-9 - _ . ~ "
            "(it is part of the URL /subscriptions/{id}), got " +

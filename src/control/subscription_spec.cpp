@@ -245,4 +245,11 @@ json to_json(const Subscription& sub) {
   return out;
 }
 
+bool valid_subscription_id(std::string_view id) {
+  return !id.empty() && id.size() <= 128 && std::ranges::all_of(id, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.' || c == '~';
+  });
+}
+
 }  // namespace evmesh::control

@@ -5,6 +5,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
@@ -39,8 +40,8 @@ int run(const control::Config& config) {
     spdlog::error("cannot start the HTTP listener: {}", started.error().message);
     return 1;
   }
-  spdlog::info("evmeshd listening on {}:{} ({} threads, {} subscriptions)", config.http.host,
-               server.port(), threads, config.subscriptions.size());
+  spdlog::info("evmeshd started: {} threads, {} subscriptions", threads,
+               config.subscriptions.size());
 
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](auto ec, int signo) {
@@ -55,7 +56,8 @@ int run(const control::Config& config) {
         spdlog::warn("drain timeout reached; undelivered events were dropped");
       server.close_all();
       work.reset();
-      io.stop();
+      // Let the posted socket closes run first, then end the pool.
+      asio::post(io, [&io] { io.stop(); });
     });
   });
 

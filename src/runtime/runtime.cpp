@@ -114,18 +114,18 @@ Result<Subscription> Runtime::replace(std::string_view id, Subscription sub) {
   return replaced;
 }
 
-Result<void> Runtime::remove(std::string_view id) {
+Result<Subscription> Runtime::remove(std::string_view id) {
   std::lock_guard lock(write_mutex_);
   auto routes = snapshot()->routes;
   auto it = std::find_if(routes.begin(), routes.end(), [&](auto& r) { return r->sub.id == id; });
   if (it == routes.end())
     return fail(Errc::not_found, "subscription '" + std::string(id) + "' does not exist");
-  auto old = (*it)->dispatcher;
+  auto old = *it;
   routes.erase(it);
   install(std::move(routes));
-  old->stop();
+  old->dispatcher->stop();
   spdlog::info("subscription {} deleted", id);
-  return {};
+  return old->sub;
 }
 
 std::optional<Subscription> Runtime::get(std::string_view id) const {

@@ -44,6 +44,10 @@ Result<Subscription> parse_subscription(const nlohmann::json& body, const Delive
 // there is none; parse_subscription(to_json(s), ...) gives s back.
 nlohmann::json to_json(const Subscription& sub);
 
+// A subscription id a client may choose (YAML, PUT /subscriptions/{id}): 1 to 128
+// characters from A-Z a-z 0-9 - _ . ~, so it is safe as a URL path segment.
+bool valid_subscription_id(std::string_view id);
+
 // Durations: an integer of milliseconds, or a string "250ms", "10s", "5m", "2h", "1d"
 // (digits then one unit; no unit-less strings, no fractions). Negative values and
 // anything above 3650d are rejected (nullopt); zero is accepted, callers decide.

@@ -45,7 +45,8 @@ class Runtime {
   Result<Subscription> create(Subscription sub);
   // Any thread. Replaces a subscription; its queued events finish on the old sink.
   Result<Subscription> replace(std::string_view id, Subscription sub);
-  Result<void> remove(std::string_view id);
+  // Any thread. Deletes a subscription and drops what its queue holds; returns it.
+  Result<Subscription> remove(std::string_view id);
   std::optional<Subscription> get(std::string_view id) const;
   std::vector<Subscription> list() const;
   std::optional<DispatcherStats> stats(std::string_view id) const;

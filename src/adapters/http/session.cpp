@@ -1,1 +1,263 @@
-// placeholder: being written
+#include "session.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <fmt/format.h>
+
+#include "problem.h"
+#include "router.h"
+
+namespace evmesh::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bh = boost::beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+// Draining a connection we are closing with request bytes unread.
+constexpr std::chrono::seconds kLingerTimeout{2};
+constexpr std::size_t kLingerMaxBytes = 64 << 20;
+constexpr std::size_t kWaitChunk = 4096;
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::ranges::equal(a, b, [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+}  // namespace
+
+Session::Session(tcp::socket socket, std::shared_ptr<ServerContext> ctx, bool counted)
+    : stream_(std::move(socket)), ctx_(std::move(ctx)), id_(ctx_->next_connection_id++),
+      counted_(counted) {
+  beast::error_code ec;
+  stream_.socket().set_option(tcp::no_delay(true), ec);
+  const auto remote = stream_.socket().remote_endpoint(ec);
+  if (!ec) ctx_->log->debug("[c{}] accepted from {}:{}", id_, remote.address().to_string(), remote.port());
+}
+
+Session::~Session() {
+  if (counted_) ctx_->connections.fetch_sub(1);
+  ctx_->log->debug("[c{}] closed after {} request(s)", id_, requests_);
+}
+
+void Session::start() {
+  net::dispatch(stream_.get_executor(),
+                beast::bind_front_handler(&Session::do_wait_request, shared_from_this()));
+}
+
+void Session::reject(Response res) {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
+    self->send(std::move(res), /*keep_alive=*/false, /*unread=*/true);
+  });
+}
+
+void Session::close() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] { self->do_close(); });
+}
+
+void Session::on_stop_accepting() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->idle_) self->do_close();
+  });
+}
+
+// Waits for a request's first bytes. The first request's header deadline runs from
+// the accept (header_timeout over wait + header); a later one may wait idle_timeout
+// for its first byte, then gets header_timeout for its header.
+void Session::do_wait_request() {
+  if (closed_) return;
+  if (buffer_.size() > 0) return do_read_header();  // pipelined request already here
+  if (!ctx_->accepting.load()) return do_close();
+  idle_ = true;
+  stream_.expires_after(requests_ == 0 ? ctx_->config.header_timeout : ctx_->config.idle_timeout);
+  stream_.async_read_some(buffer_.prepare(kWaitChunk),
+                          beast::bind_front_handler(&Session::on_wait_request, shared_from_this()));
+}
+
+void Session::on_wait_request(beast::error_code ec, std::size_t n) {
+  idle_ = false;
+  if (ec) {
+    if (ec == beast::error::timeout) ctx_->log->debug("[c{}] idle timeout", id_);
+    return do_close();
+  }
+  buffer_.commit(n);
+  do_read_header();
+}
+
+void Session::do_read_header() {
+  if (closed_) return;
+  header_parser_.emplace();
+  header_parser_->header_limit(
+      static_cast<std::uint32_t>(std::min<std::size_t>(ctx_->config.max_header_bytes, UINT32_MAX)));
+  header_parser_->body_limit(boost::none);  // checked in on_read_header with the right limit
+  if (requests_ > 0) stream_.expires_after(ctx_->config.header_timeout);
+  bh::async_read_header(stream_, buffer_, *header_parser_,
+                        beast::bind_front_handler(&Session::on_read_header, shared_from_this()));
+}
+
+void Session::on_read_header(beast::error_code ec, std::size_t) {
+  if (ec) return fail_read(ec, "header");
+  ++requests_;
+  const auto& req = header_parser_->get();
+  try {
+    body_limit_ = body_limit_for(*ctx_, req.method(), req.target(), req.base());
+  } catch (const std::exception& e) {  // nothing may escape into the io_context
+    ctx_->log->error("[c{}] choosing the body limit: {}", id_, e.what());
+    return do_close();
+  }
+  if (const auto length = header_parser_->content_length(); length && *length > body_limit_.bytes) {
+    return refuse_too_large(fmt::format("Content-Length {} is over {} ({} bytes)", *length,
+                                        body_limit_.name, body_limit_.bytes));
+  }
+  do_read_body();
+}
+
+void Session::do_read_body() {
+  body_parser_.emplace(std::move(*header_parser_));
+  header_parser_.reset();
+  body_parser_->body_limit(body_limit_.bytes);
+  stream_.expires_after(ctx_->config.body_timeout);
+  const auto& req = body_parser_->get();
+  if (!body_parser_->is_done() && iequals(req[bh::field::expect], "100-continue")) {
+    continue_ = {bh::status::continue_, req.version()};
+    bh::async_write(stream_, continue_,
+                    beast::bind_front_handler(&Session::on_continue_written, shared_from_this()));
+    return;
+  }
+  bh::async_read(stream_, buffer_, *body_parser_,
+                 beast::bind_front_handler(&Session::on_read_body, shared_from_this()));
+}
+
+void Session::on_continue_written(beast::error_code ec, std::size_t) {
+  if (ec) return do_close();
+  bh::async_read(stream_, buffer_, *body_parser_,
+                 beast::bind_front_handler(&Session::on_read_body, shared_from_this()));
+}
+
+void Session::on_read_body(beast::error_code ec, std::size_t) {
+  if (ec) return fail_read(ec, "body");
+  auto req = body_parser_->release();
+  body_parser_.reset();
+  dispatch(std::move(req));
+}
+
+void Session::fail_read(beast::error_code ec, std::string_view phase) {
+  if (closed_ || ec == net::error::operation_aborted) return do_close();
+  if (ec == bh::error::end_of_stream || ec == net::error::eof) return do_close();
+  if (ec == beast::error::timeout) {
+    ctx_->log->debug("[c{}] timeout reading the request {}", id_, phase);
+    return do_close();
+  }
+  if (ec == bh::error::header_limit) {
+    ctx_->log->debug("[c{}] request header over max_header_bytes", id_);
+    return send(problem_response(bh::status::request_header_fields_too_large, "headers-too-large",
+                                 "Request header fields too large",
+                                 fmt::format("the request header is over max_header_bytes ({} bytes)",
+                                             ctx_->config.max_header_bytes)),
+                false, true);
+  }
+  if (ec == bh::error::body_limit) {
+    return refuse_too_large(fmt::format("the request body is over {} ({} bytes)", body_limit_.name,
+                                        body_limit_.bytes));
+  }
+  if (ec.category() == bh::make_error_code(bh::error::bad_method).category() &&
+      ec != bh::error::partial_message) {
+    ctx_->log->debug("[c{}] malformed request {}: {}", id_, phase, ec.message());
+    return send(problem_response(bh::status::bad_request, "bad-request", "Malformed HTTP request",
+                                 ec.message()),
+                false, true);
+  }
+  ctx_->log->debug("[c{}] read error ({}): {}", id_, phase, ec.message());
+  do_close();
+}
+
+void Session::refuse_too_large(std::string detail) {
+  ctx_->log->debug("[c{}] refused: {}", id_, detail);
+  send(problem_response(Error::make(Errc::too_large, std::move(detail))), false, true);
+}
+
+void Session::dispatch(Request req) {
+  const bool head = req.method() == bh::verb::head;
+  const bool keep_alive = req.keep_alive();
+  const unsigned version = req.version();
+  const std::string method(req.method_string());
+  const std::string target(req.target());
+  Response res;
+  try {
+    res = route(*ctx_, req);
+  } catch (const std::exception& e) {
+    ctx_->log->error("[c{}] {} {}: unhandled exception: {}", id_, method, target, e.what());
+    res = problem_response(Error::make(Errc::internal, "internal error; see the server log"));
+  } catch (...) {
+    ctx_->log->error("[c{}] {} {}: unhandled non-standard exception", id_, method, target);
+    res = problem_response(Error::make(Errc::internal, "internal error; see the server log"));
+  }
+  res.version(version);
+  ctx_->log->debug("[c{}] {} {} -> {}", id_, method, target, res.result_int());
+  send(std::move(res), keep_alive && ctx_->accepting.load(), false, head);
+}
+
+void Session::send(Response res, bool keep_alive, bool unread, bool head) {
+  if (closed_) return;
+  res.keep_alive(keep_alive);
+  res.set(bh::field::server, "evmeshd");
+  res.prepare_payload();
+  if (head) res.body().clear();  // Content-Length stays that of the GET response
+  res_.emplace(std::move(res));
+  stream_.expires_after(ctx_->config.body_timeout);
+  bh::async_write(stream_, *res_,
+                  beast::bind_front_handler(&Session::on_write, shared_from_this(), keep_alive, unread));
+}
+
+void Session::on_write(bool keep_alive, bool unread, beast::error_code ec, std::size_t) {
+  res_.reset();
+  if (ec) {
+    ctx_->log->debug("[c{}] write error: {}", id_, ec.message());
+    return do_close();
+  }
+  if (keep_alive) return do_wait_request();
+  if (unread) return do_linger();
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  do_close();
+}
+
+// Half-close, then read and discard until the client closes (bounded in time and
+// bytes): closing with unread input would make the kernel send a reset, which can
+// destroy the response before the client reads it.
+void Session::do_linger() {
+  if (closed_) return;
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.expires_after(kLingerTimeout);
+  stream_.async_read_some(net::buffer(discard_),
+                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+}
+
+void Session::on_linger(beast::error_code ec, std::size_t n) {
+  lingered_ += n;
+  if (ec || closed_ || lingered_ > kLingerMaxBytes) return do_close();
+  stream_.async_read_some(net::buffer(discard_),
+                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+}
+
+void Session::do_close() {
+  if (closed_) return;
+  closed_ = true;
+  idle_ = false;
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.close();
+}
+
+}  // namespace evmesh::http

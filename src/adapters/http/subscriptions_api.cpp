@@ -1,1 +1,118 @@
-// placeholder: being written
+#include "subscriptions_api.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "evmesh/codec/json_format.h"
+#include "evmesh/control/subscription_spec.h"
+#include "problem.h"
+
+namespace evmesh::http {
+
+namespace bh = boost::beast::http;
+
+namespace {
+
+// The body as a JSON object; errors are 415 (declared non-JSON) or 400.
+Result<nlohmann::json> json_body(const Request& req) {
+  const auto content_type = req[bh::field::content_type];
+  if (!content_type.empty() && !codec::is_json_media_type(content_type)) {
+    return fail(Errc::unsupported_media,
+                fmt::format("Content-Type '{}' is not JSON; send application/json",
+                            std::string_view(content_type)));
+  }
+  auto body = nlohmann::json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return fail(Errc::invalid_format, "the body is not valid JSON");
+  if (!body.is_object()) return fail(Errc::invalid_format, "the body must be a JSON object");
+  return body;
+}
+
+// Creates `sub` (its id set or empty for a generated one): 201 with Location.
+Response created_response(ServerContext& ctx, Subscription sub) {
+  auto created = ctx.runtime.create(std::move(sub));
+  if (!created) return problem_response(created.error());
+  ctx.log->debug("subscription {} created (sink {})", created->id, created->sink.uri);
+  auto res = json_response(bh::status::created, control::to_json(*created));
+  res.set(bh::field::location, "/subscriptions/" + created->id);
+  return res;
+}
+
+// PUT on an unknown id is an upsert (the spec allows it): the client picks the id.
+Response create_with_id(ServerContext& ctx, Subscription sub) {
+  if (!control::valid_subscription_id(sub.id))
+    return problem_response(Error::make(
+        Errc::invalid_subscription,
+        "id: must be 1 to 128 characters from A-Z a-z 0-9 - _ . ~", "id"));
+  return created_response(ctx, std::move(sub));
+}
+
+Response create(ServerContext& ctx, const Request& req) {
+  auto body = json_body(req);
+  if (!body) return problem_response(body.error());
+  body->erase("id");  // Subscriptions API: the server assigns the id on create
+  auto sub = control::parse_subscription(*body, ctx.delivery_defaults, ctx.sink_defaults);
+  if (!sub) return problem_response(sub.error());
+  sub->id.clear();
+  sub->declared_in_config = false;
+  return created_response(ctx, std::move(*sub));
+}
+
+Response replace(ServerContext& ctx, const Request& req, std::string_view id) {
+  auto body = json_body(req);
+  if (!body) return problem_response(body.error());
+  if (auto it = body->find("id"); it != body->end()) {
+    if (!it->is_string() || it->get<std::string>() != id) {
+      return problem_response(Error::make(
+          Errc::invalid_subscription,
+          fmt::format("id in the body does not match the path ('{}')", id), "id"));
+    }
+    body->erase(it);
+  }
+  auto sub = control::parse_subscription(*body, ctx.delivery_defaults, ctx.sink_defaults);
+  if (!sub) return problem_response(sub.error());
+  sub->id = std::string(id);
+  sub->declared_in_config = false;
+  if (!ctx.runtime.get(id)) return create_with_id(ctx, std::move(*sub));
+  auto replaced = ctx.runtime.replace(id, std::move(*sub));
+  if (!replaced) return problem_response(replaced.error());
+  ctx.log->debug("subscription {} replaced (sink {})", replaced->id, replaced->sink.uri);
+  return json_response(bh::status::ok, control::to_json(*replaced));
+}
+
+Error unknown(std::string_view id) {
+  return Error::make(Errc::not_found, fmt::format("no subscription with id '{}'", id));
+}
+
+}  // namespace
+
+Response handle_subscriptions(ServerContext& ctx, Request& req) {
+  switch (req.method()) {
+    case bh::verb::get: {
+      auto array = nlohmann::json::array();
+      for (const auto& sub : ctx.runtime.list()) array.push_back(control::to_json(sub));
+      return json_response(bh::status::ok, array);
+    }
+    case bh::verb::post: return create(ctx, req);
+    default: return method_not_allowed(req, "GET, POST");
+  }
+}
+
+Response handle_subscription(ServerContext& ctx, Request& req, std::string_view id) {
+  switch (req.method()) {
+    case bh::verb::get: {
+      auto sub = ctx.runtime.get(id);
+      if (!sub) return problem_response(unknown(id));
+      return json_response(bh::status::ok, control::to_json(*sub));
+    }
+    case bh::verb::put: return replace(ctx, req, id);
+    case bh::verb::delete_: {
+      auto removed = ctx.runtime.remove(id);
+      if (!removed) return problem_response(removed.error());
+      ctx.log->debug("subscription {} deleted", id);
+      return json_response(bh::status::ok, control::to_json(*removed));  // spec: Delete returns it
+    }
+    default: return method_not_allowed(req, "GET, PUT, DELETE");
+  }
+}
+
+}  // namespace evmesh::http

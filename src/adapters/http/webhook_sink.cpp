@@ -1,1 +1,164 @@
-// placeholder: being written
+// WebhookSinkFactory validates a SinkSpec once into an immutable WebhookConfig;
+// WebhookSink encodes each event on the caller's thread and hands the request to
+// an Exchange running on a pooled connection's strand. See webhook_exchange.h for
+// the life of one attempt and connection_pool.h for keep-alive reuse.
+#include "adapters/http/webhook_sink.h"
+
+#include <algorithm>
+#include <array>
+#include <exception>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include "adapters/http/connection_pool.h"
+#include "adapters/http/url.h"
+#include "adapters/http/webhook_exchange.h"
+
+namespace evmesh::http {
+namespace {
+
+namespace bhttp = boost::beast::http;
+
+constexpr std::string_view kUserAgent = "evmesh/0.1";
+
+// Headers the sink itself owns: message framing, connection management and the
+// event's own representation. A subscription may not override them.
+constexpr std::array<std::string_view, 9> kReservedHeaders = {
+    "host", "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade",
+    "content-type"};
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  std::ranges::transform(out, out.begin(), [](char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; });
+  return out;
+}
+
+std::string to_upper(std::string_view s) {
+  std::string out(s);
+  std::ranges::transform(out, out.begin(), [](char c) { return (c >= 'a' && c <= 'z') ? char(c - 'a' + 'A') : c; });
+  return out;
+}
+
+// RFC 9110 token characters.
+bool is_token(std::string_view s) {
+  static constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
+  return !s.empty() && std::ranges::all_of(s, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           kSpecials.find(c) != std::string_view::npos;
+  });
+}
+
+// Visible ASCII, obs-text, space and tab; never CR, LF or other controls.
+bool is_field_value(std::string_view s) {
+  return std::ranges::all_of(s, [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u == '\t' || (u >= 0x20 && u != 0x7f);
+  });
+}
+
+Result<void> check_header(const std::string& name, const std::string& value) {
+  constexpr std::string_view kPointer = "protocolsettings.headers";
+  auto bad = [&](std::string msg) {
+    return fail(Errc::invalid_subscription, "protocolsettings.headers: " + std::move(msg), std::string(kPointer));
+  };
+  if (!is_token(name)) return bad("'" + name + "' is not a valid header name");
+  if (!is_field_value(value)) return bad("value of '" + name + "' contains control characters");
+  auto lower = to_lower(name);
+  if (std::ranges::find(kReservedHeaders, lower) != kReservedHeaders.end())
+    return bad("header '" + name + "' is set by the sink and cannot be overridden");
+  if (lower.starts_with("ce-"))
+    return bad("header '" + name + "' would override a CloudEvents attribute");
+  return {};
+}
+
+class WebhookSink final : public Sink {
+ public:
+  WebhookSink(boost::asio::any_io_executor ex, std::shared_ptr<const WebhookConfig> config)
+      : config_(std::move(config)),
+        pool_(std::make_shared<ConnectionPool>(std::move(ex), config_->options.max_idle_connections)) {}
+
+  ~WebhookSink() override { pool_->close(); }
+
+  // `done` runs on the caller's thread, before send() returns, only when the sink is
+  // closed (or the request could not be built); otherwise on a connection strand.
+  void send(EventPtr ev, std::function<void(DeliveryOutcome)> done) override {
+    std::shared_ptr<Exchange> exchange;
+    try {
+      if (pool_->closed()) return done(closed_outcome());
+      auto request = build_request(*ev);
+      exchange = std::make_shared<Exchange>(config_, pool_, std::move(ev), std::move(request), std::move(done));
+    } catch (const std::exception& e) {
+      if (done) done(DeliveryOutcome{DeliveryOutcome::Kind::retry, 0, std::string("internal error: ") + e.what(), {}});
+      return;
+    }
+    auto conn = pool_->acquire();
+    if (!conn) return exchange->abandon(closed_outcome());
+    exchange->start(std::move(conn));
+  }
+
+  void close() override { pool_->close(); }
+
+ private:
+  static DeliveryOutcome closed_outcome() {
+    return DeliveryOutcome{DeliveryOutcome::Kind::retry, 0, "sink closed", {}};
+  }
+
+  WebhookRequest build_request(const Event& ev) const {
+    auto msg = codec::encode_http(ev, config_->mode);
+    WebhookRequest req{config_->method, config_->url.target, 11};
+    req.set(bhttp::field::host, config_->url.host_header());
+    req.set(bhttp::field::user_agent, kUserAgent);
+    for (auto& [name, value] : msg.headers) req.insert(name, value);
+    if (!msg.content_type.empty()) req.set(bhttp::field::content_type, msg.content_type);
+    for (const auto& [name, value] : config_->headers) req.set(name, value);
+    req.set(bhttp::field::connection, "keep-alive");
+    req.body() = std::move(msg.body);
+    req.prepare_payload();  // Content-Length, also "0" for an event without data
+    return req;
+  }
+
+  std::shared_ptr<const WebhookConfig> config_;
+  std::shared_ptr<ConnectionPool> pool_;
+};
+
+}  // namespace
+
+WebhookSinkFactory::WebhookSinkFactory(boost::asio::any_io_executor ex, WebhookOptions options)
+    : ex_(std::move(ex)), options_(options) {}
+
+Result<std::shared_ptr<Sink>> WebhookSinkFactory::make(const SinkSpec& spec) {
+  auto url = parse_url(spec.uri);
+  if (!url) return std::unexpected(std::move(url.error()));
+
+  if (to_upper(spec.protocol) != "HTTP")
+    return fail(Errc::invalid_subscription,
+                "protocol: '" + spec.protocol + "' is not supported by the webhook sink (expected HTTP)", "protocol");
+
+  auto config = std::make_shared<WebhookConfig>();
+  auto method = to_upper(spec.method);
+  if (method == "POST") {
+    config->method = bhttp::verb::post;
+  } else if (method == "PUT") {
+    config->method = bhttp::verb::put;
+  } else {
+    return fail(Errc::invalid_subscription,
+                "protocolsettings.method: '" + spec.method + "' is not supported (use POST or PUT)",
+                "protocolsettings.method");
+  }
+  for (const auto& [name, value] : spec.headers)
+    if (auto ok = check_header(name, value); !ok) return std::unexpected(std::move(ok.error()));
+  if (spec.timeout <= std::chrono::milliseconds::zero())
+    return fail(Errc::invalid_subscription, "delivery.timeout: must be positive", "delivery.timeout");
+
+  config->authority = url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
+  config->authority += ":" + std::to_string(url->port);
+  config->url = std::move(*url);
+  config->headers = spec.headers;
+  config->mode = spec.mode == DeliveryMode::structured ? codec::HttpMode::structured : codec::HttpMode::binary;
+  config->timeout = spec.timeout;
+  config->options = options_;
+  return std::make_shared<WebhookSink>(ex_, std::move(config));
+}
+
+}  // namespace evmesh::http

@@ -1,0 +1,35 @@
+// CloudEvents ingress: POST / in binary, structured and batch mode.
+//
+// A batch is all-or-nothing: when any event is invalid (or over max_event_bytes)
+// the whole batch is refused and nothing is published; the problem's pointer is
+// "/<index>/<attribute>" (or "/<index>" for a size violation). Publishing is also
+// all-or-nothing across subscriptions (Runtime::publish): a full queue anywhere
+// refuses the request with 503 and Retry-After: 1.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/message.hpp>
+
+#include "server_context.h"
+
+namespace evmesh::http {
+
+// The request's header fields as the codec wants them: names lower-cased,
+// Content-Type left out.
+std::vector<std::pair<std::string, std::string>> binding_headers(
+    const boost::beast::http::fields& fields);
+
+// The body limit for POST / once its header is known: max_batch_bytes for a batch,
+// max_event_bytes for anything else (structured, binary, or an unsupported type
+// that will be refused with 415 after reading).
+BodyLimit ingress_body_limit(const control::HttpListenerConfig& config,
+                               const boost::beast::http::fields& fields);
+
+Response handle_ingress(ServerContext& ctx, Request& req);
+
+}  // namespace evmesh::http

@@ -1,0 +1,33 @@
+// Request dispatch: path + method -> handler. Handlers run on the connection's
+// strand, synchronously (Runtime calls never block on I/O).
+//
+//   /                      POST            ingress.cpp
+//   /subscriptions[/{id}]  see subscriptions_api.h
+//   /healthz               GET             200 {"status":"ok"} while the process runs
+//   /readyz                GET             200 {"status":"ready"}; 503 after stop_accepting()
+//   anything else          404 problem
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include "server_context.h"
+
+namespace evmesh::http {
+
+// May throw (e.g. std::bad_alloc); the session turns that into a 500.
+Response route(ServerContext& ctx, Request& req);
+
+// The body limit for a request whose header has been read.
+BodyLimit body_limit_for(const ServerContext& ctx, boost::beast::http::verb method,
+                           std::string_view target, const boost::beast::http::fields& fields);
+
+// The path of a request target without its query; percent-escapes decoded
+// (nullopt when an escape is malformed).
+std::optional<std::string> target_path(std::string_view target);
+
+}  // namespace evmesh::http

@@ -1,0 +1,125 @@
+"""Delivery behaviour seen through HTTP: retries, Retry-After, dead letters, and the
+503 a publisher gets when a subscription's queue is full."""
+
+import json
+import time
+import unittest
+
+from harness import EvmeshTestCase, Reply, event, wait_until
+
+FAST_RETRY = {"initialbackoff": "20ms", "maxbackoff": "100ms"}
+
+
+class Retries(EvmeshTestCase):
+    def test_retries_until_the_sink_accepts(self):
+        sink = self.make_sink()
+        sink.replies(Reply(503), Reply(500), Reply(200))
+        self.subscribe(sink.url, delivery={**FAST_RETRY, "maxattempts": 5})
+        self.assertEqual(self.publish_binary(b"again", id="r-1", content_type="text/plain").status, 202)
+        got = sink.wait_for(3)
+        self.assertEqual([r.ce("id") for r in got], ["r-1"] * 3)
+        self.assertTrue(all(r.body == b"again" for r in got))
+        time.sleep(0.3)
+        self.assertEqual(sink.count(), 3)  # delivered on the third attempt, no more
+
+    def test_retry_after_is_honoured(self):
+        sink = self.make_sink()
+        sink.replies(Reply(429, headers={"Retry-After": "1"}), Reply(200))
+        self.subscribe(sink.url, delivery={**FAST_RETRY, "maxattempts": 3})
+        self.assertEqual(self.publish_binary(b"", id="ra").status, 202)
+        first, second = sink.wait_for(2, timeout=10)
+        self.assertGreaterEqual(second.when - first.when, 0.9)
+
+    def test_in_order_delivery_waits_for_the_head_of_line(self):
+        sink = self.make_sink()
+        sink.replies(Reply(503), Reply(200))
+        self.subscribe(sink.url, delivery={**FAST_RETRY, "maxattempts": 5})
+        self.assertEqual(self.publish_batch([event(id="a"), event(id="b")]).status, 202)
+        self.assertEqual([r.ce("id") for r in sink.wait_for(3)], ["a", "a", "b"])
+
+
+class DeadLetters(EvmeshTestCase):
+    def test_exhausted_attempts_go_to_dead_letter_sink(self):
+        sink, dlq = self.make_sink(Reply(500)), self.make_sink()
+        sub = self.subscribe(sink.url, delivery={**FAST_RETRY, "maxattempts": 3,
+                                                 "deadlettersink": dlq.url})
+        res = self.publish_binary(b"\x00payload", id="d-1", content_type="application/octet-stream",
+                                  subject="s")
+        self.assertEqual(res.status, 202)
+        dead = dlq.wait_for(1)[0]
+        self.assertEqual(sink.count(), 3)
+        self.assertEqual(dead.ce("id"), "d-1")
+        self.assertEqual(dead.ce("subject"), "s")
+        self.assertEqual(dead.body, b"\x00payload")
+        self.assertEqual(dead.ce("deadletterreason"), "maxattempts")
+        self.assertEqual(dead.ce("deadletterstatus"), "500")
+        self.assertEqual(dead.ce("deadletterattempts"), "3")
+        self.assertEqual(dead.ce("deadlettersub"), sub["id"])
+        self.assertTrue(dead.ce("deadlettererror"))
+
+    def test_permanent_failure_dead_letters_at_once_in_structured_mode(self):
+        sink, dlq = self.make_sink(Reply(404)), self.make_sink()
+        sub = self.subscribe(sink.url, delivery={**FAST_RETRY, "maxattempts": 5, "mode": "structured",
+                                                 "deadlettersink": dlq.url})
+        self.assertEqual(self.publish_structured(event(id="p-1", data={"k": 1})).status, 202)
+        dead = dlq.wait_for(1)[0]
+        self.assertEqual(sink.count(), 1)
+        body = dead.json()
+        self.assertEqual(body["id"], "p-1")
+        self.assertEqual(body["data"], {"k": 1})
+        self.assertEqual(body["deadletterreason"], "permanent")
+        self.assertEqual(str(body["deadletterstatus"]), "404")
+        self.assertEqual(str(body["deadletterattempts"]), "1")
+        self.assertEqual(body["deadlettersub"], sub["id"])
+
+    def test_unreachable_sink_dead_letters_with_status_0(self):
+        dlq = self.make_sink()
+        closed = self.make_sink()
+        url = closed.url
+        closed.close()  # nothing listens there any more
+        self.subscribe(url, delivery={**FAST_RETRY, "maxattempts": 2, "timeout": "2s",
+                                      "deadlettersink": dlq.url})
+        self.assertEqual(self.publish_binary(b"", id="u-1").status, 202)
+        dead = dlq.wait_for(1)[0]
+        self.assertEqual(dead.ce("deadletterreason"), "maxattempts")
+        self.assertEqual(dead.ce("deadletterstatus"), "0")
+
+
+class Backpressure(EvmeshTestCase):
+    def test_full_queue_answers_503_with_retry_after(self):
+        slow, fast = self.make_sink(Reply(200, delay=1.5)), self.make_sink()
+        self.subscribe(slow.url, filters=[{"exact": {"type": "slow"}}],
+                       delivery={"queuecapacity": 1, "concurrency": 1, "timeout": "10s"})
+        self.subscribe(fast.url)
+        statuses = []
+        refused = None
+        for i in range(4):
+            res = self.publish_binary(b"", id=f"q-{i}", type="slow")
+            statuses.append(res.status)
+            if res.status == 503:
+                refused = res
+                break
+        self.assertIsNotNone(refused, statuses)
+        self.assertProblem(refused, 503, "overloaded")
+        self.assertEqual(refused.headers.get("retry-after"), "1")
+        accepted = statuses.count(202)
+        # All-or-nothing: the refused event reached neither subscription.
+        time.sleep(0.2)
+        self.assertNotIn(f"q-{len(statuses) - 1}", [r.ce("id") for r in fast.requests])
+        # A slow subscriber does not block events it does not match.
+        self.assertEqual(self.publish_binary(b"", id="other", type="fast").status, 202)
+        self.assertIn("other", [r.ce("id") for r in fast.wait_for(accepted + 1)])
+        # Once the slow sink catches up, publishing works again.
+        wait_until(lambda: self.publish_binary(b"", id="later", type="slow").status == 202,
+                   timeout=10, interval=0.2, what="the queue to drain")
+
+    def test_full_queue_refuses_a_whole_batch(self):
+        slow = self.make_sink(Reply(200, delay=1.0))
+        self.subscribe(slow.url, delivery={"queuecapacity": 2, "concurrency": 1})
+        res = self.publish_batch([event(id=str(i)) for i in range(3)])
+        self.assertProblem(res, 503, "overloaded")
+        self.assertNoDelivery(slow, 0.3)
+
+
+if __name__ == "__main__":
+    unittest.main()

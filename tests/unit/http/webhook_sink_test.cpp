@@ -1,0 +1,483 @@
+// Webhook sink against a real HTTP server on 127.0.0.1:0 (a small Beast server
+// running coroutines on its own io_context thread) that records every request and
+// answers from a script: status, headers, delay, close or drop the connection.
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "adapters/http/webhook_response.h"
+#include "adapters/http/webhook_sink.h"
+#include "evmesh/codec/http_binding.h"
+
+namespace evmesh::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+using Kind = DeliveryOutcome::Kind;
+
+struct Reply {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::chrono::milliseconds delay{0};
+  bool close_after = false;  // close the socket after answering (no "Connection: close")
+  bool drop = false;         // read the request, then close without answering
+};
+
+struct Recorded {
+  int connection = 0;
+  std::string method, target, body;
+  std::vector<std::pair<std::string, std::string>> headers;  // in wire order
+  std::string header(std::string_view name) const {
+    for (const auto& [n, v] : headers)
+      if (boost::beast::iequals(n, name)) return v;
+    return "<absent>";
+  }
+};
+
+class TestServer {
+ public:
+  explicit TestServer(const char* address = "127.0.0.1")
+      : acceptor_(io_, tcp::endpoint(asio::ip::make_address(address), 0)) {
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~TestServer() {
+    io_.stop();
+    thread_.join();
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  std::string url(std::string_view path = "/hook") const {
+    return "http://127.0.0.1:" + std::to_string(port()) + std::string(path);
+  }
+  void script(std::vector<Reply> replies) {
+    std::lock_guard lock(mutex_);
+    script_ = std::move(replies);
+  }
+  std::vector<Recorded> requests() const {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+  int connections() const { return connections_; }
+  int closed() const { return closed_; }
+
+ private:
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto socket = co_await acceptor_.async_accept(asio::use_awaitable);
+      asio::co_spawn(io_, serve(std::move(socket), connections_++), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> serve(tcp::socket socket, int id) {
+    boost::beast::flat_buffer buffer;
+    boost::system::error_code ec;
+    for (;;) {
+      bhttp::request<bhttp::string_body> req;
+      co_await bhttp::async_read(socket, buffer, req, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      Reply reply = record(req, id);
+      if (reply.delay > 0ms) {
+        asio::steady_timer timer(io_, reply.delay);
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
+      if (reply.drop) break;
+      bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(reply.status), 11};
+      for (const auto& [n, v] : reply.headers) res.set(n, v);
+      res.body() = reply.body;
+      res.prepare_payload();
+      co_await bhttp::async_write(socket, res, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || reply.close_after) break;
+    }
+    socket.close(ec);
+    ++closed_;
+  }
+
+  Reply record(const bhttp::request<bhttp::string_body>& req, int id) {
+    Recorded r{id, std::string(req.method_string()), std::string(req.target()), req.body(), {}};
+    for (const auto& f : req) r.headers.emplace_back(f.name_string(), f.value());
+    std::lock_guard lock(mutex_);
+    requests_.push_back(std::move(r));
+    if (script_.empty()) return Reply{};
+    Reply next = script_.front();
+    script_.erase(script_.begin());
+    return next;
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+  mutable std::mutex mutex_;
+  std::vector<Reply> script_;
+  std::vector<Recorded> requests_;
+  std::atomic<int> connections_{0}, closed_{0};
+};
+
+EventPtr make_event(std::string id = "1", std::optional<std::string> data = "hello") {
+  EventBuilder b;
+  b.set("specversion", "1.0").set("id", std::move(id)).set("source", "/test").set("type", "com.example.test");
+  if (data) b.set("datacontenttype", "text/plain").data(std::move(*data));
+  auto ev = std::move(b).build();
+  EXPECT_TRUE(ev.has_value()) << ev.error().message;
+  return *ev;
+}
+
+class WebhookSinkTest : public ::testing::Test {
+ protected:
+  WebhookSinkTest() {
+    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+  ~WebhookSinkTest() override {
+    guard_.reset();
+    io_.stop();
+    for (auto& t : threads_) t.join();
+  }
+
+  std::shared_ptr<Sink> make_sink(SinkSpec spec, WebhookOptions options = {}) {
+    WebhookSinkFactory factory(io_.get_executor(), options);
+    auto sink = factory.make(spec);
+    EXPECT_TRUE(sink.has_value()) << sink.error().message;
+    return sink ? *sink : nullptr;
+  }
+  std::shared_ptr<Sink> make_sink(const std::string& uri) { return make_sink(SinkSpec{.uri = uri}); }
+
+  static DeliveryOutcome deliver(Sink& sink, EventPtr ev) {
+    auto promise = std::make_shared<std::promise<DeliveryOutcome>>();
+    auto future = promise->get_future();
+    sink.send(std::move(ev), [promise](DeliveryOutcome o) { promise->set_value(std::move(o)); });
+    if (future.wait_for(10s) != std::future_status::ready) {
+      ADD_FAILURE() << "send did not complete";
+      return DeliveryOutcome{Kind::permanent, -1, "test timeout", {}};
+    }
+    return future.get();
+  }
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_ = asio::make_work_guard(io_);
+  std::vector<std::thread> threads_;
+  TestServer server_;
+};
+
+TEST_F(WebhookSinkTest, BinaryModeSendsHeadersAndBodyByteForByte) {
+  auto sink = make_sink(server_.url("/hook?x=1"));
+  EventBuilder b;
+  b.set("specversion", "1.0").set("id", "42").set("source", "/shop").set("type", "com.example.order");
+  b.set("subject", "say \"hi\" 100% done").set("myext", "v1").set("datacontenttype", "application/octet-stream");
+  const std::string data("\0\x01\xff\r\nend", 8);
+  b.data(data);
+  auto ev = std::move(b).build();
+  ASSERT_TRUE(ev.has_value()) << ev.error().message;
+
+  auto out = deliver(*sink, *ev);
+  EXPECT_EQ(out.kind, Kind::delivered) << out.error;
+  EXPECT_EQ(out.status, 200);
+  auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  const auto& r = reqs[0];
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.target, "/hook?x=1");
+  EXPECT_EQ(r.header("Host"), "127.0.0.1:" + std::to_string(server_.port()));
+  EXPECT_EQ(r.header("Content-Type"), "application/octet-stream");
+  EXPECT_EQ(r.header("Content-Length"), "8");
+  EXPECT_EQ(r.header("Connection"), "keep-alive");
+  EXPECT_EQ(r.header("ce-specversion"), "1.0");
+  EXPECT_EQ(r.header("ce-id"), "42");
+  EXPECT_EQ(r.header("ce-source"), "/shop");
+  EXPECT_EQ(r.header("ce-type"), "com.example.order");
+  EXPECT_EQ(r.header("ce-subject"), "say%20%22hi%22%20100%25%20done");
+  EXPECT_EQ(r.header("ce-myext"), "v1");
+  EXPECT_EQ(r.header("ce-datacontenttype"), "<absent>");  // it travels as Content-Type
+  EXPECT_EQ(r.body, data);
+}
+
+TEST_F(WebhookSinkTest, EventWithoutDataSendsEmptyBody) {
+  auto sink = make_sink(server_.url());
+  EXPECT_EQ(deliver(*sink, make_event("1", std::nullopt)).kind, Kind::delivered);
+  auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].header("Content-Length"), "0");
+  EXPECT_EQ(reqs[0].body, "");
+}
+
+TEST_F(WebhookSinkTest, StructuredModeSendsTheJsonFormat) {
+  auto sink = make_sink(SinkSpec{.uri = server_.url(), .mode = DeliveryMode::structured});
+  auto ev = make_event("s-1", "{\"a\":1}");
+  EXPECT_EQ(deliver(*sink, ev).kind, Kind::delivered);
+  auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].header("Content-Type").substr(0, 28), "application/cloudevents+json");
+  EXPECT_EQ(reqs[0].body, codec::encode_http(*ev, codec::HttpMode::structured).body);
+  auto json = nlohmann::json::parse(reqs[0].body);
+  EXPECT_EQ(json["id"], "s-1");
+  EXPECT_EQ(json["specversion"], "1.0");
+  for (const auto& [name, value] : reqs[0].headers) EXPECT_FALSE(name.starts_with("ce-")) << name;
+}
+
+TEST_F(WebhookSinkTest, CustomHeadersAndPut) {
+  auto sink = make_sink(SinkSpec{.uri = server_.url("/put"),
+                                 .method = "put",
+                                 .headers = {{"X-Api-Key", "secret"}, {"User-Agent", "custom/1"}}});
+  EXPECT_EQ(deliver(*sink, make_event()).kind, Kind::delivered);
+  auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].method, "PUT");
+  EXPECT_EQ(reqs[0].target, "/put");
+  EXPECT_EQ(reqs[0].header("X-Api-Key"), "secret");
+  EXPECT_EQ(reqs[0].header("User-Agent"), "custom/1");
+  EXPECT_EQ(reqs[0].body, "hello");
+}
+
+TEST_F(WebhookSinkTest, SequentialSendsReuseOneConnection) {
+  auto sink = make_sink(server_.url());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(deliver(*sink, make_event(std::to_string(i))).kind, Kind::delivered);
+  EXPECT_EQ(server_.connections(), 1);
+  auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(reqs[i].header("ce-id"), std::to_string(i));
+}
+
+TEST_F(WebhookSinkTest, ReconnectsWhenServerClosedKeepAliveConnection) {
+  server_.script({Reply{.close_after = true}});
+  auto sink = make_sink(server_.url());
+  EXPECT_EQ(deliver(*sink, make_event("1")).kind, Kind::delivered);
+  std::this_thread::sleep_for(50ms);  // the FIN reaches the idle pooled connection
+  auto out = deliver(*sink, make_event("2"));
+  EXPECT_EQ(out.kind, Kind::delivered) << out.error;
+  EXPECT_EQ(server_.connections(), 2);
+  EXPECT_EQ(server_.requests().size(), 2u);
+}
+
+// The server drops the reused connection after reading the request, before any
+// response byte: the request is retried once on a fresh connection.
+TEST_F(WebhookSinkTest, StalePooledConnectionIsRetriedOnAFreshOne) {
+  server_.script({Reply{}, Reply{.drop = true}});
+  auto sink = make_sink(server_.url());
+  EXPECT_EQ(deliver(*sink, make_event("1")).kind, Kind::delivered);
+  auto out = deliver(*sink, make_event("2"));
+  EXPECT_EQ(out.kind, Kind::delivered) << out.error;
+  EXPECT_EQ(server_.connections(), 2);
+  auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_EQ(reqs[2].header("ce-id"), "2");
+  EXPECT_EQ(reqs[2].connection, 1);
+}
+
+TEST_F(WebhookSinkTest, FreshConnectionClosedWithoutResponseIsNotRetried) {
+  server_.script({Reply{.drop = true}});
+  auto sink = make_sink(server_.url());
+  auto out = deliver(*sink, make_event());
+  EXPECT_EQ(out.kind, Kind::retry);
+  EXPECT_EQ(out.status, 0);
+  EXPECT_EQ(out.error, "connection closed by 127.0.0.1:" + std::to_string(server_.port()) + " before a response");
+  EXPECT_EQ(server_.requests().size(), 1u);
+}
+
+TEST_F(WebhookSinkTest, ServiceUnavailableWithRetryAfterSeconds) {
+  server_.script({Reply{.status = 503, .headers = {{"Retry-After", "3"}}}});
+  auto sink = make_sink(server_.url());
+  auto out = deliver(*sink, make_event());
+  EXPECT_EQ(out.kind, Kind::retry);
+  EXPECT_EQ(out.status, 503);
+  EXPECT_EQ(out.error, "HTTP 503 Service Unavailable");
+  ASSERT_TRUE(out.retry_after.has_value());
+  EXPECT_EQ(*out.retry_after, 3000ms);
+}
+
+std::string http_date(std::chrono::system_clock::time_point tp) {
+  std::time_t t = std::chrono::system_clock::to_time_t(tp);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+TEST_F(WebhookSinkTest, TooManyRequestsWithRetryAfterHttpDate) {
+  server_.script({Reply{.status = 429, .headers = {{"Retry-After", http_date(std::chrono::system_clock::now() + 120s)}}}});
+  auto sink = make_sink(server_.url());
+  auto out = deliver(*sink, make_event());
+  EXPECT_EQ(out.kind, Kind::retry);
+  EXPECT_EQ(out.status, 429);
+  ASSERT_TRUE(out.retry_after.has_value());
+  EXPECT_GT(*out.retry_after, 110s);
+  EXPECT_LE(*out.retry_after, 120s);
+}
+
+TEST_F(WebhookSinkTest, StatusMapping) {
+  const std::vector<std::pair<int, Kind>> cases = {
+      {200, Kind::delivered}, {202, Kind::delivered}, {204, Kind::delivered}, {408, Kind::retry},
+      {429, Kind::retry},     {500, Kind::retry},     {502, Kind::retry},     {404, Kind::permanent},
+      {400, Kind::permanent}, {301, Kind::permanent}, {410, Kind::permanent}};
+  std::vector<Reply> script;
+  for (auto [status, kind] : cases) script.push_back(Reply{.status = status});
+  server_.script(script);
+  auto sink = make_sink(server_.url());
+  for (auto [status, kind] : cases) {
+    auto out = deliver(*sink, make_event());
+    EXPECT_EQ(out.status, status);
+    EXPECT_EQ(out.kind, kind) << status;
+    EXPECT_FALSE(out.retry_after.has_value());
+  }
+  EXPECT_EQ(server_.connections(), 1);  // error statuses keep the connection too
+}
+
+TEST_F(WebhookSinkTest, NotFoundIsPermanent) {
+  server_.script({Reply{.status = 404, .body = "no such hook"}});
+  auto sink = make_sink(server_.url());
+  auto out = deliver(*sink, make_event());
+  EXPECT_EQ(out.kind, Kind::permanent);
+  EXPECT_EQ(out.status, 404);
+  EXPECT_EQ(out.error, "HTTP 404 Not Found");
+}
+
+TEST_F(WebhookSinkTest, ConnectionRefusedIsRetryWithStatusZero) {
+  std::uint16_t port;
+  {  // a port nobody listens on: bind, note it, close
+    asio::io_context io;
+    tcp::acceptor a(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    port = a.local_endpoint().port();
+  }
+  auto sink = make_sink("http://127.0.0.1:" + std::to_string(port) + "/");
+  auto out = deliver(*sink, make_event());
+  EXPECT_EQ(out.kind, Kind::retry);
+  EXPECT_EQ(out.status, 0);
+  EXPECT_EQ(out.error, "connect to 127.0.0.1:" + std::to_string(port) + " failed: Connection refused");
+}
+
+TEST_F(WebhookSinkTest, SlowResponseTimesOut) {
+  server_.script({Reply{.delay = 3s}});
+  auto sink = make_sink(SinkSpec{.uri = server_.url(), .timeout = 300ms});
+  auto start = std::chrono::steady_clock::now();
+  auto out = deliver(*sink, make_event());
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(out.kind, Kind::retry);
+  EXPECT_EQ(out.status, 0);
+  EXPECT_TRUE(out.error.starts_with("timed out after 300 ms")) << out.error;
+  EXPECT_GE(elapsed, 290ms);
+  EXPECT_LT(elapsed, 2s);
+}
+
+TEST_F(WebhookSinkTest, HostNameIsResolved) {
+  auto sink = make_sink("http://localhost:" + std::to_string(server_.port()) + "/named");
+  auto out = deliver(*sink, make_event());
+  EXPECT_EQ(out.kind, Kind::delivered) << out.error;
+  auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].header("Host"), "localhost:" + std::to_string(server_.port()));
+}
+
+TEST_F(WebhookSinkTest, Ipv6Literal) {
+  std::unique_ptr<TestServer> v6;
+  try {
+    v6 = std::make_unique<TestServer>("::1");
+  } catch (const std::exception&) {
+    GTEST_SKIP() << "no IPv6 loopback here";
+  }
+  auto sink = make_sink("http://[::1]:" + std::to_string(v6->port()) + "/six");
+  auto out = deliver(*sink, make_event());
+  EXPECT_EQ(out.kind, Kind::delivered) << out.error;
+  ASSERT_EQ(v6->requests().size(), 1u);
+  EXPECT_EQ(v6->requests()[0].header("Host"), "[::1]:" + std::to_string(v6->port()));
+}
+
+TEST_F(WebhookSinkTest, LargeResponseBodyIsBoundedAndConnectionNotReused) {
+  server_.script({Reply{.body = std::string(2048, 'x')}, Reply{.body = std::string(3000, 'y')}});
+  auto sink = make_sink(SinkSpec{.uri = server_.url()}, WebhookOptions{.max_response_bytes = 2048});
+  EXPECT_EQ(deliver(*sink, make_event("1")).kind, Kind::delivered);  // at the limit: kept
+  EXPECT_EQ(deliver(*sink, make_event("2")).kind, Kind::delivered);  // over it: status counts, connection dropped
+  EXPECT_EQ(deliver(*sink, make_event("3")).kind, Kind::delivered);
+  EXPECT_EQ(server_.connections(), 2);
+}
+
+TEST_F(WebhookSinkTest, ConcurrentSendsFromSeveralThreads) {
+  auto sink = make_sink(server_.url());
+  constexpr int kThreads = 4, kPerThread = 25;
+  std::atomic<int> delivered{0}, completed{0};
+  std::promise<void> all_done;
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kThreads; ++t) {
+    senders.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        sink->send(make_event(std::to_string(t * 1000 + i)), [&](DeliveryOutcome o) {
+          if (o.kind == Kind::delivered) ++delivered;
+          if (++completed == kThreads * kPerThread) all_done.set_value();
+        });
+      }
+    });
+  }
+  for (auto& s : senders) s.join();
+  ASSERT_EQ(all_done.get_future().wait_for(20s), std::future_status::ready);
+  EXPECT_EQ(delivered, kThreads * kPerThread);
+  auto reqs = server_.requests();
+  std::set<std::string> ids;
+  for (const auto& r : reqs) ids.insert(r.header("ce-id"));
+  EXPECT_EQ(ids.size(), std::size_t(kThreads * kPerThread));
+  EXPECT_EQ(reqs.size(), ids.size());
+}
+
+TEST_F(WebhookSinkTest, CloseRefusesNewSendsAndClosesIdleConnections) {
+  auto sink = make_sink(server_.url());
+  EXPECT_EQ(deliver(*sink, make_event()).kind, Kind::delivered);
+  sink->close();
+  bool called = false;
+  DeliveryOutcome out;
+  sink->send(make_event(), [&](DeliveryOutcome o) {
+    called = true;
+    out = std::move(o);
+  });
+  EXPECT_TRUE(called);  // at once, on this thread
+  EXPECT_EQ(out.kind, Kind::retry);
+  EXPECT_EQ(out.error, "sink closed");
+  for (int i = 0; i < 200 && server_.closed() < 1; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(server_.closed(), 1);  // the server saw the idle connection go
+  EXPECT_EQ(server_.requests().size(), 1u);
+}
+
+TEST(RetryAfter, DeltaSecondsAndHttpDates) {
+  auto now = std::chrono::sys_days(std::chrono::year(1994) / 11 / 6) + 8h + 49min + 30s;
+  EXPECT_EQ(parse_retry_after("3", now), 3000ms);
+  EXPECT_EQ(parse_retry_after(" 0 ", now), 0ms);
+  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), 7000ms);
+  EXPECT_EQ(parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", now), 7000ms);
+  EXPECT_EQ(parse_retry_after("Sun Nov  6 08:49:37 1994", now), 7000ms);
+  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), 0ms);  // past: now
+  EXPECT_EQ(parse_retry_after("99999999999999999999", now), std::chrono::seconds(2147483647));
+  EXPECT_EQ(parse_retry_after("soon", now), std::nullopt);
+  EXPECT_EQ(parse_retry_after("-5", now), std::nullopt);
+  EXPECT_EQ(parse_retry_after("1.5", now), std::nullopt);
+  EXPECT_EQ(parse_retry_after("Sun, 31 Feb 1994 08:49:37 GMT", now), std::nullopt);
+  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 25:49:37 GMT", now), std::nullopt);
+  EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 CET", now), std::nullopt);
+}
+
+TEST(RetryAfter, OnlyRetryOutcomesCarryIt) {
+  auto now = std::chrono::system_clock::now();
+  EXPECT_EQ(outcome_for_status(503, "", "7", now).retry_after, 7000ms);
+  EXPECT_EQ(outcome_for_status(503, "", "garbage", now).retry_after, std::nullopt);
+  EXPECT_EQ(outcome_for_status(404, "", "7", now).retry_after, std::nullopt);
+  EXPECT_EQ(outcome_for_status(200, "OK", "7", now).retry_after, std::nullopt);
+  EXPECT_EQ(outcome_for_status(599, "", "", now).kind, Kind::retry);
+  EXPECT_EQ(outcome_for_status(600, "", "", now).kind, Kind::permanent);
+}
+
+}  // namespace
+}  // namespace evmesh::http
