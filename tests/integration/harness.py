@@ -125,7 +125,7 @@ def curl(args, timeout=30.0):
 class Daemon:
     """One evmeshd process. Output (stdout + stderr) is collected in memory."""
 
-    def __init__(self, config="", sets=(), log_level="debug", extra_args=()):
+    def __init__(self, config="", sets=(), log_level="debug", extra_args=(), env=None):
         self.tmp = tempfile.TemporaryDirectory(prefix="evmesh-it-")
         self.config_path = os.path.join(self.tmp.name, "evmesh.yaml")
         with open(self.config_path, "w") as f:
@@ -136,6 +136,7 @@ class Daemon:
         for s in sets:
             self.args += ["--set", s]
         self.args += list(extra_args)
+        self.env = dict(os.environ, **(env or {}))
         self.proc = None
         self.port = None
         self.lines = []
@@ -146,7 +147,7 @@ class Daemon:
 
     def spawn(self):
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, env=self.env)
         t = threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True)
         t.start()
         self.readers.append(t)
