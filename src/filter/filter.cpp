@@ -18,10 +18,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "glob.h"
+#include "pattern.h"
+
 namespace evmesh::filter {
 namespace {
 
-constexpr std::string_view kSupported = "exact, prefix, suffix, all, any, not";
+constexpr std::string_view kSupported = "exact, prefix, suffix, all, any, not, glob, sql, pattern";
 constexpr std::size_t kMaxQuoted = 64;
 
 // 'name' for a message: at most kMaxQuoted bytes (cut on a UTF-8 boundary), control
@@ -52,6 +55,9 @@ std::string_view dialect_name(Dialect d) {
     case Dialect::all: return "all";
     case Dialect::any: return "any";
     case Dialect::not_: return "not";
+    case Dialect::glob: return "glob";
+    case Dialect::sql: return "sql";
+    case Dialect::pattern: return "pattern";
   }
   return "?";
 }
@@ -63,6 +69,9 @@ std::optional<Dialect> dialect_from(std::string_view name) {
   if (name == "all") return Dialect::all;
   if (name == "any") return Dialect::any;
   if (name == "not") return Dialect::not_;
+  if (name == "glob") return Dialect::glob;
+  if (name == "sql") return Dialect::sql;
+  if (name == "pattern") return Dialect::pattern;
   return std::nullopt;
 }
 
@@ -107,7 +116,34 @@ Result<FilterPtr> parse_leaf(Dialect d, const nlohmann::json& body, const std::s
     return invalid(value_path, "the value must be a string, got " + an(value.type_name()));
   const auto& text = value.get_ref<const std::string&>();
   if (text.empty()) return invalid(value_path, "the value must not be empty");
+  if (d == Dialect::glob) {
+    auto g = detail::Glob::compile(text, detail::Glob::Flavour::glob);
+    if (!g) return invalid(value_path, g.error());
+    return std::make_shared<const Filter>(
+        Filter{d, attribute, text, {}, std::nullopt, std::make_shared<const detail::Glob>(std::move(*g))});
+  }
   return std::make_shared<const Filter>(Filter{d, attribute, text, {}});
+}
+
+Result<FilterPtr> parse_sql(const nlohmann::json& body, const std::string& path) {
+  if (!body.is_string())
+    return invalid(path, "'sql' takes a CloudEvents SQL expression as a string, such as "
+                         "\"type = 'com.example.created'\", but got " + an(body.type_name()));
+  const auto& text = body.get_ref<const std::string&>();
+  auto expr = cesql::compile(text);
+  if (!expr) return invalid(path, expr.error().message);
+  Filter f{Dialect::sql, {}, text, {}};
+  f.sql_conjuncts = cesql::indexable_conjuncts(**expr);
+  f.sql = std::move(*expr);
+  return std::make_shared<const Filter>(std::move(f));
+}
+
+Result<FilterPtr> parse_pattern_filter(const nlohmann::json& body, const std::string& path) {
+  auto p = parse_pattern(body, path);
+  if (!p) return std::unexpected(std::move(p.error()));
+  Filter f{Dialect::pattern};
+  f.pattern = std::move(*p);
+  return std::make_shared<const Filter>(std::move(f));
 }
 
 // all / any: [expr, ...]
@@ -153,9 +189,6 @@ Result<FilterPtr> parse_at(const nlohmann::json& expr, const std::string& path, 
   const nlohmann::json& body = it.value();
   auto dialect = dialect_from(key);
   if (!dialect) {
-    if (key == "sql")
-      return invalid(path, "filter dialect 'sql' (CloudEvents SQL) is not supported by this "
-                           "broker (supported: " + std::string(kSupported) + ")");
     return invalid(path, "unknown filter dialect " + shown(key) + " (supported: " +
                          std::string(kSupported) + ")");
   }
@@ -164,7 +197,12 @@ Result<FilterPtr> parse_at(const nlohmann::json& expr, const std::string& path, 
     case Dialect::exact:
     case Dialect::prefix:
     case Dialect::suffix:
+    case Dialect::glob:
       return parse_leaf(*dialect, body, sub_path);
+    case Dialect::sql:
+      return parse_sql(body, sub_path);
+    case Dialect::pattern:
+      return parse_pattern_filter(body, sub_path);
     case Dialect::all:
     case Dialect::any:
       return parse_list(*dialect, body, sub_path, depth);
@@ -200,9 +238,11 @@ Result<std::vector<FilterPtr>> parse_filters(const nlohmann::json& array, std::s
   return out;
 }
 
-// Hot path: called per event and candidate. No allocation: Event::attribute returns a
-// view, and recursion depth is bounded by parsing.
-bool matches(const Filter& f, const Event& ev) {
+// Hot path: called per event and candidate. Attribute dialects do not allocate
+// (Event::attribute returns a view); data is parsed at most once per context.
+// Recursion depth is bounded by parsing.
+bool matches(const Filter& f, MatchContext& ctx) {
+  const Event& ev = ctx.event();
   switch (f.dialect) {
     case Dialect::exact: {
       auto v = ev.attribute(f.attribute);
@@ -216,24 +256,43 @@ bool matches(const Filter& f, const Event& ev) {
       auto v = ev.attribute(f.attribute);
       return v && v->ends_with(f.value);
     }
+    case Dialect::glob: {
+      auto v = ev.attribute(f.attribute);
+      return v && f.glob && f.glob->matches(*v);
+    }
+    case Dialect::sql:
+      if (!f.sql) return false;
+      return cesql::matches(*f.sql, ev, cesql::uses_data(*f.sql) ? ctx.json() : nullptr);
+    case Dialect::pattern:
+      return f.pattern && matches(*f.pattern, ctx);
     case Dialect::all:
       for (const auto& c : f.children)
-        if (!matches(*c, ev)) return false;
+        if (!matches(*c, ctx)) return false;
       return true;
     case Dialect::any:
       for (const auto& c : f.children)
-        if (matches(*c, ev)) return true;
+        if (matches(*c, ctx)) return true;
       return false;
     case Dialect::not_:
-      return f.children.size() == 1 && !matches(*f.children.front(), ev);
+      return f.children.size() == 1 && !matches(*f.children.front(), ctx);
   }
   return false;
 }
 
-bool matches_all(const std::vector<FilterPtr>& filters, const Event& ev) {
+bool matches_all(const std::vector<FilterPtr>& filters, MatchContext& ctx) {
   for (const auto& f : filters)
-    if (!matches(*f, ev)) return false;
+    if (!matches(*f, ctx)) return false;
   return true;
+}
+
+bool matches(const Filter& f, const Event& ev) {
+  MatchContext ctx(ev);
+  return matches(f, ctx);
+}
+
+bool matches_all(const std::vector<FilterPtr>& filters, const Event& ev) {
+  MatchContext ctx(ev);
+  return matches_all(filters, ctx);
 }
 
 nlohmann::json to_json(const Filter& f) {
@@ -242,8 +301,15 @@ nlohmann::json to_json(const Filter& f) {
     case Dialect::exact:
     case Dialect::prefix:
     case Dialect::suffix:
+    case Dialect::glob:
       body = nlohmann::json::object();
       body[f.attribute] = f.value;
+      break;
+    case Dialect::sql:
+      body = f.value;
+      break;
+    case Dialect::pattern:
+      body = f.pattern ? f.pattern->source : nlohmann::json::object();
       break;
     case Dialect::all:
       if (f.written_as) {
@@ -281,6 +347,17 @@ FilterPtr prefix(std::string attribute, std::string value) {
 }
 FilterPtr suffix(std::string attribute, std::string value) {
   return std::make_shared<const Filter>(Filter{Dialect::suffix, std::move(attribute), std::move(value), {}});
+}
+Result<FilterPtr> glob(std::string attribute, std::string pattern) {
+  nlohmann::json body = nlohmann::json::object();
+  body[attribute] = std::move(pattern);
+  return parse_filter(nlohmann::json{{"glob", std::move(body)}}, "glob");
+}
+Result<FilterPtr> sql(std::string_view expression) {
+  return parse_filter(nlohmann::json{{"sql", std::string(expression)}}, "sql");
+}
+Result<FilterPtr> pattern(const nlohmann::json& body) {
+  return parse_filter(nlohmann::json{{"pattern", body}}, "pattern");
 }
 FilterPtr all(std::vector<FilterPtr> children) {
   return std::make_shared<const Filter>(Filter{Dialect::all, {}, {}, std::move(children)});

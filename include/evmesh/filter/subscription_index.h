@@ -12,8 +12,11 @@
 // fast.
 //
 // The index is immutable after build(); the runtime publishes a new one by atomic
-// swap, so match() runs lock-free from any thread. Richer dialects (CESQL, data
-// patterns) plug in as further anchor kinds or as residuals.
+// swap, so match() runs lock-free from any thread. `glob` anchors on its literal
+// prefix (or suffix), `sql` on cesql::indexable_conjuncts, `pattern` on an attribute
+// value or on a data leaf's (path, value) hash; the rest is residual (see
+// subscription_index.cpp). Event data is flattened once per event, in the
+// MatchContext, however many entries read it.
 #pragma once
 
 #include <cstddef>
@@ -34,6 +37,7 @@ struct IndexStats {
   std::size_t exact_anchors = 0;    // postings per anchor kind; an entry anchored on an
   std::size_t prefix_anchors = 0;   // `any` of several leaves has one posting per leaf
   std::size_t suffix_anchors = 0;
+  std::size_t data_anchors = 0;     // pattern data leaves (path = value)
 };
 
 struct IndexEntry {
@@ -49,6 +53,9 @@ class SubscriptionIndex {
   // Appends the keys of every matching entry to `out` (each once, in no particular
   // order). Thread-safe; allocates only when `out` grows.
   void match(const Event& ev, std::vector<std::uint32_t>& out) const;
+  // The same with the caller's context (its data is parsed at most once, shared with
+  // whatever else the caller evaluates for this event). Same thread as the context.
+  void match(MatchContext& ctx, std::vector<std::uint32_t>& out) const;
 
   std::size_t size() const;
   IndexStats stats() const;

@@ -139,7 +139,7 @@ TEST_P(FilterParseError, NamesWhatAndWhere) {
   EXPECT_EQ(f.error().pointer, c.pointer);
 }
 
-constexpr const char* kDialects = "(exact, prefix, suffix, all, any, not)";
+constexpr const char* kDialects = "(exact, prefix, suffix, all, any, not, glob, sql, pattern)";
 
 INSTANTIATE_TEST_SUITE_P(
     Messages, FilterParseError,
@@ -154,28 +154,28 @@ INSTANTIATE_TEST_SUITE_P(
                 "filters[0]"},
         BadCase{R"({})",
                 "filters[0]: a filter expression names exactly one dialect (exact, prefix, suffix, "
-                "all, any, not), got 0",
+                "all, any, not, glob, sql, pattern), got 0",
                 "filters[0]"},
         BadCase{R"({"exact": {"type": "a"}, "prefix": {"source": "/"}})",
                 "filters[0]: a filter expression names exactly one dialect (exact, prefix, suffix, "
-                "all, any, not), got 2: 'exact', 'prefix'",
+                "all, any, not, glob, sql, pattern), got 2: 'exact', 'prefix'",
                 "filters[0]"},
         BadCase{R"({"a": 1, "b": 2, "c": 3, "d": 4, "e": 5})",
                 "filters[0]: a filter expression names exactly one dialect (exact, prefix, suffix, "
-                "all, any, not), got 5: 'a', 'b', 'c', ...",
+                "all, any, not, glob, sql, pattern), got 5: 'a', 'b', 'c', ...",
                 "filters[0]"},
         BadCase{R"({"regex": {"type": "a.*"}})",
                 "filters[0]: unknown filter dialect 'regex' (supported: exact, prefix, suffix, all, "
-                "any, not)",
+                "any, not, glob, sql, pattern)",
                 "filters[0]"},
         BadCase{R"({"Exact": {"type": "a"}})",
                 "filters[0]: unknown filter dialect 'Exact' (supported: exact, prefix, suffix, all, "
-                "any, not)",
+                "any, not, glob, sql, pattern)",
                 "filters[0]"},
-        BadCase{R"({"sql": "source LIKE '%x%'"})",
-                "filters[0]: filter dialect 'sql' (CloudEvents SQL) is not supported by this broker "
-                "(supported: exact, prefix, suffix, all, any, not)",
-                "filters[0]"},
+        BadCase{R"({"sql": 42})",
+                "filters[0].sql: 'sql' takes a CloudEvents SQL expression as a string, such as "
+                "\"type = 'com.example.created'\", but got a number",
+                "filters[0].sql"},
         BadCase{R"({"exact": "type"})",
                 "filters[0].exact: 'exact' takes an object with one attribute, such as {\"type\": "
                 "\"com.example.created\"}, but got a string",
@@ -221,11 +221,11 @@ INSTANTIATE_TEST_SUITE_P(
                 "filters[0].not"},
         BadCase{R"({"not": {}})",
                 "filters[0].not: a filter expression names exactly one dialect (exact, prefix, "
-                "suffix, all, any, not), got 0",
+                "suffix, all, any, not, glob, sql, pattern), got 0",
                 "filters[0].not"},
         BadCase{R"({"any": [{"exact": {"type": "a"}}, {"all": [{"not": {"regex": {}}}]}]})",
                 "filters[0].any[1].all[0].not: unknown filter dialect 'regex' (supported: exact, "
-                "prefix, suffix, all, any, not)",
+                "prefix, suffix, all, any, not, glob, sql, pattern)",
                 "filters[0].any[1].all[0].not"},
         BadCase{R"({"all": [{"exact": {"type": "a"}}, {"prefix": {"source": 1}}]})",
                 "filters[0].all[1].prefix.source: the value must be a string, got a number",
@@ -282,7 +282,7 @@ TEST(FilterParse, UserTextInMessagesIsTruncatedAndPrintable) {
   auto f = parse_filter(json{{long_name, 1}}, "f");
   ASSERT_FALSE(f);
   EXPECT_EQ(f.error().message, "f: unknown filter dialect '" + std::string(64, 'z') +
-                                   "...' (supported: exact, prefix, suffix, all, any, not)");
+                                   "...' (supported: exact, prefix, suffix, all, any, not, glob, sql, pattern)");
   f = parse_filter(json{{"a\nb\x01", 1}}, "f");
   ASSERT_FALSE(f);
   EXPECT_NE(f.error().message.find("'a?b?'"), std::string::npos) << f.error().message;
@@ -295,7 +295,7 @@ TEST(FilterParse, UserTextInMessagesIsTruncatedAndPrintable) {
 TEST(FilterParse, NeverThrowsOnAnyJsonShape) {
   const json shapes[] = {nullptr, true, 1, 1.5, -3, "s", json::array(), json::object(),
                          json::array({1, "x", nullptr}), json{{"k", json::array()}}};
-  for (const char* dialect : {"exact", "prefix", "suffix", "all", "any", "not", "sql", ""}) {
+  for (const char* dialect : {"exact", "prefix", "suffix", "all", "any", "not", "sql", "glob", "pattern", ""}) {
     for (const auto& body : shapes) {
       json expr = {{dialect, body}};
       EXPECT_NO_THROW((void)parse_filter(expr, "f")) << expr.dump();
