@@ -1,6 +1,9 @@
 #include "evmesh/runtime/runtime.h"
 
+#include <algorithm>
 #include <random>
+
+#include "route_table.h"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,42 +25,19 @@ std::string generate_id() {
 
 }  // namespace
 
-struct Runtime::Route {
-  Subscription sub;
-  std::shared_ptr<Dispatcher> dispatcher;
-};
-
-struct Runtime::Snapshot {
-  std::vector<std::shared_ptr<const Route>> routes;  // index keys are positions here
-  std::shared_ptr<const filter::SubscriptionIndex> index;
-};
+using detail::Route;
+using detail::RoutePtr;
 
 Runtime::Runtime(asio::any_io_executor ex, RuntimeOptions options, SinkFactory& sinks)
-    : ex_(std::move(ex)), options_(options), sinks_(sinks) {
-  std::lock_guard lock(write_mutex_);
-  install({});
-}
+    : ex_(std::move(ex)), options_(options), sinks_(sinks),
+      table_(std::make_shared<detail::RouteTable>(
+          ex_, detail::RouteTableOptions{options.index_delta_capacity, options.index_merge_min})) {}
 
 Runtime::~Runtime() {
-  for (const auto& r : snapshot()->routes) r->dispatcher->stop();
+  for (const auto& r : table_->snapshot()->routes()) r->dispatcher->stop();
 }
 
-std::shared_ptr<const Runtime::Snapshot> Runtime::snapshot() const {
-  return snapshot_.load(std::memory_order_acquire);
-}
-
-void Runtime::install(std::vector<std::shared_ptr<const Route>> routes) {
-  std::vector<filter::IndexEntry> entries;
-  entries.reserve(routes.size());
-  for (std::uint32_t i = 0; i < routes.size(); ++i)
-    entries.push_back({i, routes[i]->sub.effective_filters()});
-  auto snap = std::make_shared<Snapshot>();
-  snap->index = filter::SubscriptionIndex::build(std::move(entries));
-  snap->routes = std::move(routes);
-  snapshot_.store(std::move(snap), std::memory_order_release);
-}
-
-Result<std::shared_ptr<const Runtime::Route>> Runtime::make_route(Subscription sub) {
+Result<RoutePtr> Runtime::make_route(Subscription sub, std::uint64_t seq) {
   auto sink = sinks_.make(sub.sink);
   if (!sink) return std::unexpected(sink.error());
   std::shared_ptr<Sink> dead_letter;
@@ -72,110 +52,123 @@ Result<std::shared_ptr<const Runtime::Route>> Runtime::make_route(Subscription s
   }
   auto dispatcher = std::make_shared<Dispatcher>(ex_, sub.id, sub.delivery, std::move(*sink),
                                                  std::move(dead_letter));
-  return std::make_shared<const Route>(Route{std::move(sub), std::move(dispatcher)});
+  auto filters = sub.effective_filters();
+  return std::make_shared<const Route>(
+      Route{std::move(sub), std::move(filters), std::move(dispatcher), seq});
 }
 
 Result<Subscription> Runtime::create(Subscription sub) {
-  std::lock_guard lock(write_mutex_);
-  auto routes = snapshot()->routes;
-  if (routes.size() >= options_.max_subscriptions)
+  std::lock_guard lock(table_->write_mutex());
+  auto snap = table_->snapshot();
+  if (snap->size() >= options_.max_subscriptions)
     return fail(Errc::limit_reached,
                 "the subscription limit (" + std::to_string(options_.max_subscriptions) +
                     ") is reached");
-  if (sub.id.empty()) sub.id = generate_id();
-  for (const auto& r : routes)
-    if (r->sub.id == sub.id)
-      return fail(Errc::conflict, "subscription '" + sub.id + "' already exists", "id");
-  auto route = make_route(std::move(sub));
+  if (sub.id.empty()) {
+    do sub.id = generate_id();
+    while (snap->find(sub.id));
+  } else if (snap->find(sub.id)) {
+    return fail(Errc::conflict, "subscription '" + sub.id + "' already exists", "id");
+  }
+  auto route = make_route(std::move(sub), table_->next_seq());
   if (!route) return std::unexpected(route.error());
   Subscription created = (*route)->sub;
-  routes.push_back(std::move(*route));
-  install(std::move(routes));
+  table_->insert(std::move(*route));
   spdlog::info("subscription {} created, sink {}", created.id, created.sink.uri);
   return created;
 }
 
 Result<Subscription> Runtime::replace(std::string_view id, Subscription sub) {
-  std::lock_guard lock(write_mutex_);
-  auto routes = snapshot()->routes;
-  auto it = std::find_if(routes.begin(), routes.end(), [&](auto& r) { return r->sub.id == id; });
-  if (it == routes.end())
-    return fail(Errc::not_found, "subscription '" + std::string(id) + "' does not exist");
+  std::lock_guard lock(table_->write_mutex());
+  auto at = table_->snapshot()->find(id);
+  if (!at) return fail(Errc::not_found, "subscription '" + std::string(id) + "' does not exist");
   sub.id = std::string(id);
-  auto route = make_route(std::move(sub));
+  auto route = make_route(std::move(sub), at->route->seq);  // keeps its place in list()
   if (!route) return std::unexpected(route.error());
   // The old dispatcher finishes what it holds on the old sink, then stops.
-  auto old = (*it)->dispatcher;
+  auto old = at->route->dispatcher;
   old->when_idle([old] { old->stop(); });
   Subscription replaced = (*route)->sub;
-  *it = std::move(*route);
-  install(std::move(routes));
+  table_->erase(*at);
+  table_->insert(std::move(*route));
   spdlog::info("subscription {} replaced, sink {}", replaced.id, replaced.sink.uri);
   return replaced;
 }
 
 Result<Subscription> Runtime::remove(std::string_view id) {
-  std::lock_guard lock(write_mutex_);
-  auto routes = snapshot()->routes;
-  auto it = std::find_if(routes.begin(), routes.end(), [&](auto& r) { return r->sub.id == id; });
-  if (it == routes.end())
-    return fail(Errc::not_found, "subscription '" + std::string(id) + "' does not exist");
-  auto old = *it;
-  routes.erase(it);
-  install(std::move(routes));
-  old->dispatcher->stop();
+  std::lock_guard lock(table_->write_mutex());
+  auto snap = table_->snapshot();  // keeps the route alive past erase()
+  auto at = snap->find(id);
+  if (!at) return fail(Errc::not_found, "subscription '" + std::string(id) + "' does not exist");
+  Subscription removed = at->route->sub;
+  auto dispatcher = at->route->dispatcher;
+  table_->erase(*at);
+  dispatcher->stop();
   spdlog::info("subscription {} deleted", id);
-  return old->sub;
+  return removed;
 }
 
 std::optional<Subscription> Runtime::get(std::string_view id) const {
-  for (const auto& r : snapshot()->routes)
-    if (r->sub.id == id) return r->sub;
+  auto snap = table_->snapshot();
+  if (auto at = snap->find(id)) return at->route->sub;
   return std::nullopt;
 }
 
 std::vector<Subscription> Runtime::list() const {
   std::vector<Subscription> out;
-  for (const auto& r : snapshot()->routes) out.push_back(r->sub);
+  for (const auto& r : table_->snapshot()->routes()) out.push_back(r->sub);
   return out;
 }
 
 std::optional<DispatcherStats> Runtime::stats(std::string_view id) const {
-  for (const auto& r : snapshot()->routes)
-    if (r->sub.id == id) return r->dispatcher->stats();
+  auto snap = table_->snapshot();
+  if (auto at = snap->find(id)) return at->route->dispatcher->stats();
   return std::nullopt;
 }
+
+std::vector<std::string> Runtime::matching(const Event& ev) const {
+  auto snap = table_->snapshot();
+  std::vector<const Route*> routes;
+  snap->match(ev, routes);
+  std::vector<std::string> ids;
+  ids.reserve(routes.size());
+  for (const auto* r : routes) ids.push_back(r->sub.id);
+  return ids;
+}
+
+RoutingStats Runtime::routing_stats() const { return table_->stats(); }
 
 Result<PublishReceipt> Runtime::publish(std::span<const EventPtr> events) {
   if (!accepting_.load(std::memory_order_acquire))
     return fail(Errc::shutting_down, "the broker is shutting down");
-  auto snap = snapshot();
+  // The snapshot keeps every route in the plan alive until we return.
+  auto snap = table_->snapshot();
   // (event, route) pairs; thread-local buffers keep the hot path allocation-free.
-  thread_local std::vector<std::uint32_t> keys;
-  thread_local std::vector<std::pair<std::uint32_t, std::uint32_t>> plan;
+  thread_local std::vector<const Route*> routes;
+  thread_local std::vector<std::pair<std::uint32_t, Dispatcher*>> plan;
   plan.clear();
   for (std::uint32_t e = 0; e < events.size(); ++e) {
-    keys.clear();
-    snap->index->match(*events[e], keys);
-    for (auto k : keys) plan.emplace_back(e, k);
+    routes.clear();
+    snap->match(*events[e], routes);
+    for (const auto* r : routes) plan.emplace_back(e, r->dispatcher.get());
   }
   // Reserve every slot first so a full queue rejects the whole publish.
   for (std::size_t i = 0; i < plan.size(); ++i) {
-    auto& dispatcher = *snap->routes[plan[i].second]->dispatcher;
+    auto& dispatcher = *plan[i].second;
     if (!dispatcher.try_reserve()) {
-      for (std::size_t j = 0; j < i; ++j) snap->routes[plan[j].second]->dispatcher->release();
+      for (std::size_t j = 0; j < i; ++j) plan[j].second->release();
       return fail(Errc::overloaded, "subscription '" + dispatcher.subscription_id() +
                                         "' has a full delivery queue; retry later");
     }
   }
   const auto now = Dispatcher::Clock::now();
-  for (auto [e, k] : plan) snap->routes[k]->dispatcher->push(events[e], now);
+  for (auto [e, d] : plan) d->push(events[e], now);
   return PublishReceipt{events.size(), plan.size()};
 }
 
 void Runtime::shutdown(std::chrono::milliseconds timeout, std::function<void(bool)> done) {
   accepting_.store(false, std::memory_order_release);
-  auto routes = snapshot()->routes;
+  auto routes = table_->snapshot()->routes();
   struct Drain {
     Drain(asio::any_io_executor ex, std::function<void(bool)> cb,
           std::vector<std::shared_ptr<const Route>> rs)

@@ -92,7 +92,6 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   std::deque<std::shared_ptr<Item>> queue_;
   std::uint32_t in_flight_ = 0;   // deliveries (and their retry waits) not finished
   bool stopped_ = false;
-  std::mt19937_64 rng_;
   std::vector<std::function<void()>> idle_waiters_;
   std::set<std::shared_ptr<boost::asio::steady_timer>> timers_;  // pending retries
 

@@ -1,9 +1,11 @@
 // Runtime: the publish/subscribe core. Holds the subscriptions, routes each
 // published event to every matching subscription's dispatcher.
 //
-// The hot path (publish) reads an immutable Snapshot (subscriptions + index)
+// The hot path (publish) reads an immutable snapshot (subscriptions + index)
 // loaded by atomic shared_ptr; writers (create/replace/remove) serialise on a
-// mutex, build a new snapshot and swap it in. Publishing never waits on a writer.
+// mutex and swap in a new snapshot. Publishing never waits on a writer. A write
+// costs O(sqrt n) amortised, not O(n): the snapshot is a large base index merged in
+// the background plus small runs and tombstones (see src/runtime/route_table.h).
 #pragma once
 
 #include <atomic>
@@ -25,9 +27,26 @@
 #include "evmesh/runtime/subscription.h"
 
 namespace evmesh {
+namespace detail {
+class RouteTable;
+struct Route;
+}  // namespace detail
 
 struct RuntimeOptions {
   std::size_t max_subscriptions = 10'000;
+  // Routing layout (see src/runtime/route_table.h); the defaults suit any size.
+  std::size_t index_delta_capacity = 64;  // routes in the newest run before another starts
+  std::size_t index_merge_min = 1024;     // pending writes that trigger a background merge
+};
+
+// How the routing snapshot is laid out right now; for tests and metrics.
+struct RoutingStats {
+  std::size_t layers = 0;    // indexes a publish probes
+  std::size_t base = 0;      // routes in the base (tombstoned ones included)
+  std::size_t runs = 0;      // routes in the small runs written since the last merge
+  std::size_t dead = 0;      // tombstones not merged away yet
+  std::uint64_t merges = 0;  // background merges installed so far
+  bool merging = false;      // a merge is in flight
 };
 
 struct PublishReceipt {
@@ -50,6 +69,9 @@ class Runtime {
   std::optional<Subscription> get(std::string_view id) const;
   std::vector<Subscription> list() const;
   std::optional<DispatcherStats> stats(std::string_view id) const;
+  // Any thread. Ids of the subscriptions `ev` would be routed to now (no delivery).
+  std::vector<std::string> matching(const Event& ev) const;
+  RoutingStats routing_stats() const;
 
   // Any thread. Routes the events; all-or-nothing: when any matching queue is full
   // nothing is enqueued and the error is `overloaded` naming the subscription.
@@ -62,17 +84,12 @@ class Runtime {
   void shutdown(std::chrono::milliseconds timeout, std::function<void(bool drained)> done);
 
  private:
-  struct Route;
-  struct Snapshot;
-  std::shared_ptr<const Snapshot> snapshot() const;
-  void install(std::vector<std::shared_ptr<const Route>> routes);  // caller holds write_mutex_
-  Result<std::shared_ptr<const Route>> make_route(Subscription sub);
+  Result<std::shared_ptr<const detail::Route>> make_route(Subscription sub, std::uint64_t seq);
 
   boost::asio::any_io_executor ex_;
   RuntimeOptions options_;
   SinkFactory& sinks_;
-  std::mutex write_mutex_;
-  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+  std::shared_ptr<detail::RouteTable> table_;  // writers hold table_->write_mutex()
   std::atomic<bool> accepting_{true};
   std::atomic<std::uint64_t> next_id_{1};
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "admin_api.h"
 #include "ingress.h"
 #include "problem.h"
 #include "subscriptions_api.h"
@@ -80,6 +81,7 @@ Response route(ServerContext& ctx, Request& req) {
     if (id.find('/') != std::string_view::npos) return not_found(target);
     return handle_subscription(ctx, req, id);
   }
+  if (path->starts_with("/admin/")) return handle_admin(ctx, req, *path);
   if (*path == "/healthz") return health(ctx, req, false);
   if (*path == "/readyz") return health(ctx, req, true);
   return not_found(target);

@@ -1,0 +1,36 @@
+// evmeshctl's HTTP client: one synchronous request per call on a fresh connection
+// to evmeshd's HTTP listener. Plain http:// only (the listener has no TLS yet).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "evmesh/core/error.h"
+
+namespace evmesh::cli {
+
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 80;
+  std::string base;  // path prefix without a trailing '/', usually empty
+};
+
+// "http://host[:port][/base]". Errors name what is wrong.
+Result<Endpoint> parse_endpoint(std::string_view url);
+
+struct HttpReply {
+  unsigned status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+// Sends `method path` (path is appended to the endpoint's base) with an optional JSON
+// body. Transport failures (refused, timeout, malformed reply) are errors; any HTTP
+// status is a reply.
+Result<HttpReply> send(const Endpoint& to, std::string_view method, std::string_view path,
+                       const std::string* json_body = nullptr,
+                       std::chrono::seconds timeout = std::chrono::seconds(10));
+
+}  // namespace evmesh::cli
