@@ -3,7 +3,7 @@
 //
 // Design note. A snapshot is a short list of immutable layers, oldest first:
 //
-//   layers[0]      base   large, built by a background merge on the executor
+//   layers[0]      base   large, built by a background merge on the merge executor
 //   layers[1..]    runs   small, built by the writer (the newest is the "delta")
 //
 // Each layer is a Segment (routes + SubscriptionIndex + id map, never changed once

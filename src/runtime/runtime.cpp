@@ -31,7 +31,8 @@ using detail::RoutePtr;
 Runtime::Runtime(asio::any_io_executor ex, RuntimeOptions options, SinkFactory& sinks)
     : ex_(std::move(ex)), options_(options), sinks_(sinks),
       table_(std::make_shared<detail::RouteTable>(
-          ex_, detail::RouteTableOptions{options.index_delta_capacity, options.index_merge_min})) {}
+          merge_pool_.get_executor(),
+          detail::RouteTableOptions{options.index_delta_capacity, options.index_merge_min})) {}
 
 Runtime::~Runtime() {
   for (const auto& r : table_->snapshot()->routes()) r->dispatcher->stop();

@@ -43,6 +43,14 @@ class DispatcherTest : public ::testing::Test {
                                         std::move(dead_letter));
   }
 
+  // The sink answers before the dispatcher books the outcome on its strand: wait
+  // for the dispatcher itself to be idle before reading its counters.
+  static void wait_idle(Dispatcher& d) {
+    std::promise<void> idle;
+    d.when_idle([&] { idle.set_value(); });
+    ASSERT_EQ(idle.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  }
+
   void push(Dispatcher& d, EventPtr ev) {
     ASSERT_TRUE(d.try_reserve());
     d.push(std::move(ev), Dispatcher::Clock::now());
@@ -62,6 +70,7 @@ TEST_F(DispatcherTest, DeliversInOrderOneAtATime) {
   auto calls = sink->calls();
   for (int i = 0; i < 20; ++i) EXPECT_EQ(calls[i].ev->id(), std::to_string(i));
   EXPECT_EQ(sink->max_in_flight(), 1);
+  wait_idle(*d);
   EXPECT_EQ(d->stats().delivered, 20u);
 }
 
@@ -83,7 +92,7 @@ TEST_F(DispatcherTest, RetriesUntilDelivered) {
   auto d = make(fast_policy(), sink);
   push(*d, make_event("a"));
   ASSERT_TRUE(sink->wait_calls(3));
-  std::this_thread::sleep_for(20ms);
+  wait_idle(*d);
   auto s = d->stats();
   EXPECT_EQ(s.delivered, 1u);
   EXPECT_EQ(s.retried, 2u);
@@ -122,7 +131,7 @@ TEST_F(DispatcherTest, ExhaustedAttemptsGoToDeadLetterWithFailureAttributes) {
   EXPECT_EQ(*dead->attribute("deadlettererror"), "bad gateway from upstream");
   EXPECT_EQ(*dead->attribute("deadlettersub"), "sub-1");
   EXPECT_EQ(*dead->data(), "{\"n\":1}");
-  std::this_thread::sleep_for(10ms);
+  wait_idle(*d);
   EXPECT_EQ(d->stats().dead_lettered, 1u);
 }
 
@@ -175,7 +184,7 @@ TEST_F(DispatcherTest, WithoutDeadLetterSinkTheEventIsDroppedAndCounted) {
   auto d = make(fast_policy(), sink);
   push(*d, make_event("d"));
   ASSERT_TRUE(sink->wait_calls(1));
-  std::this_thread::sleep_for(20ms);
+  wait_idle(*d);
   EXPECT_EQ(d->stats().dropped, 1u);
 }
 
@@ -194,7 +203,7 @@ TEST_F(DispatcherTest, FullQueueRefusesReservations) {
   for (int i = 0; i < 3; ++i) d->push(make_event(std::to_string(i)), Dispatcher::Clock::now());
   EXPECT_FALSE(d->try_reserve());
   ASSERT_TRUE(sink->wait_calls(3));
-  std::this_thread::sleep_for(10ms);
+  wait_idle(*d);
   EXPECT_TRUE(d->try_reserve());
 }
 
@@ -212,12 +221,18 @@ TEST_F(DispatcherTest, WhenIdleFiresAfterTheLastDelivery) {
 
 TEST_F(DispatcherTest, StopDropsWhatIsQueued) {
   auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
-                                             [](const Event&, int) { return testing::ok(); }, 50ms);
+                                             [](const Event&, int) { return testing::ok(); }, 200ms);
   auto d = make(fast_policy(), sink);
   for (int i = 0; i < 5; ++i) push(*d, make_event(std::to_string(i)));
-  std::this_thread::sleep_for(10ms);
+  auto until = [](auto done) {
+    for (auto end = std::chrono::steady_clock::now() + 5s; !done();) {
+      ASSERT_LT(std::chrono::steady_clock::now(), end);
+      std::this_thread::sleep_for(1ms);
+    }
+  };
+  until([&] { return sink->calls().size() == 1; });  // the first is in flight
   d->stop();
-  std::this_thread::sleep_for(100ms);
+  until([&] { return d->stats().dropped == 5; });
   auto s = d->stats();
   EXPECT_EQ(sink->calls().size(), 1u);
   EXPECT_EQ(s.dropped, 5u);  // four never sent, one in flight when stopped
