@@ -48,6 +48,15 @@ const Field kHttp[] = {
     EVMESH_FIELD("idle_timeout", c.http.idle_timeout = r.duration(n, k, false)),
     EVMESH_FIELD("max_connections", c.http.max_connections = r.integer(n, k, 1, 1'000'000)),
 };
+const Field kGrpc[] = {
+    EVMESH_FIELD("enabled", c.grpc.enabled = r.one_of(n, k, {"true", "false"}) == "true"),
+    EVMESH_FIELD("host", c.grpc.host = r.text(n, k)),
+    EVMESH_FIELD("port", c.grpc.port = r.integer(n, k, 0, 65535)),
+    EVMESH_FIELD("max_message_bytes", c.grpc.max_message_bytes = r.size(n, k, KiB, GiB)),
+    EVMESH_FIELD("keepalive_time", c.grpc.keepalive_time = r.duration(n, k, false)),
+    EVMESH_FIELD("keepalive_timeout", c.grpc.keepalive_timeout = r.duration(n, k, false)),
+    EVMESH_FIELD("max_in_flight", c.grpc.max_in_flight = r.integer(n, k, 1, 4096)),
+};
 const Field kRuntime[] = {
     EVMESH_FIELD("threads", c.runtime.threads = r.integer(n, k, 0, 1024)),
     EVMESH_FIELD("max_subscriptions", c.runtime.max_subscriptions = r.integer(n, k, 1, 10'000'000)),
@@ -70,7 +79,7 @@ struct Section {
   std::span<const Field> fields;
 };
 const Section kFieldSections[] = {
-    {"http", kHttp}, {"runtime", kRuntime}, {"webhook", kWebhook}, {"log", kLog}};
+    {"http", kHttp}, {"grpc", kGrpc}, {"runtime", kRuntime}, {"webhook", kWebhook}, {"log", kLog}};
 
 const std::vector<detail::SectionKeys>& schema() {
   static const auto keys = [] {
@@ -219,7 +228,7 @@ Config read_config(const Reader& r, const YAML::Node& root) {
         auto section = std::ranges::find(kFieldSections, name, &Section::name);
         if (section == std::end(kFieldSections))
           r.fail(key_node, name,
-                 "unknown section (known: http, runtime, webhook, log, delivery, subscriptions)");
+                 "unknown section (known: http, grpc, runtime, webhook, log, delivery, subscriptions)");
         read_fields(r, *section, value, config);
       });
   check_limits(r, root, config);
@@ -249,7 +258,7 @@ Config load_config(const std::filesystem::path& file, const Overrides& cli, char
   Reader reader(name);
   if (root.IsDefined() && !root.IsNull() && !root.IsMap())
     reader.fail(root, "",
-                "the top level must be a mapping of sections (http, runtime, webhook, "
+                "the top level must be a mapping of sections (http, grpc, runtime, webhook, "
                 "log, delivery, subscriptions)");
   try {
     detail::apply_overrides(root, detail::collect_overrides(cli, environ_block, schema()), schema(),

@@ -2,7 +2,7 @@
 //
 // Decisions beyond the spec, all visible to users:
 //  - `protocol` is REQUIRED by the spec; we accept its absence when the sink is an
-//    http:// or https:// URI and then assume "HTTP". Only "HTTP" is delivered today;
+//    http:// or https:// URI and then assume "HTTP". "HTTP" and "GRPC" (grpc-group:NAME) are delivered;
 //    the other protocols the spec names are refused as "not supported yet".
 //  - Unknown properties are refused at every level we interpret (top level,
 //    protocolsettings, delivery): a typo must not silently do nothing. `config` is
@@ -106,11 +106,19 @@ Result<void> parse_protocol(const json& body, SinkSpec& sink) {
     sink.protocol = name;
     return {};
   }
+  // GRPC: events go to the consumer group NAME of the gRPC listener's Subscribe
+  // streams (docs/grpc.md); the sink factory checks the name.
+  if (name == "GRPC") {
+    if (!sink.uri.starts_with("grpc-group:"))
+      return invalid("sink", "a GRPC sink must be \"grpc-group:NAME\", got " + detail::quote(sink.uri));
+    sink.protocol = name;
+    return {};
+  }
   if (to_lower(name) == "http")
     return invalid("protocol", "protocol names are case-sensitive: use \"HTTP\", " + got(*it));
   if (std::ranges::find(kOtherProtocols, name) != kOtherProtocols.end())
-    return invalid("protocol", "protocol '" + name + "' is not supported yet (supported: HTTP)");
-  return invalid("protocol", "unknown protocol " + detail::quote(name) + " (supported: HTTP)");
+    return invalid("protocol", "protocol '" + name + "' is not supported yet (supported: HTTP, GRPC)");
+  return invalid("protocol", "unknown protocol " + detail::quote(name) + " (supported: HTTP, GRPC)");
 }
 
 Result<void> parse_protocol_settings(const json& body, SinkSpec& sink) {

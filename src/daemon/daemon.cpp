@@ -1,5 +1,6 @@
 #include "daemon.h"
 
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -9,12 +10,32 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include "adapters/grpc/group_sink.h"
+#include "adapters/grpc/grpc_server.h"
 #include "adapters/http/http_server.h"
 #include "adapters/http/webhook_sink.h"
 #include "evmesh/runtime/runtime.h"
 
 namespace evmesh::daemon {
 namespace asio = boost::asio;
+
+namespace {
+
+// Routes each subscription's sink by protocol: "GRPC" (grpc-group:NAME) to the gRPC
+// adapter's consumer groups, everything else to webhooks.
+class SinkRouter final : public SinkFactory {
+ public:
+  SinkRouter(SinkFactory& webhooks, SinkFactory& groups) : webhooks_(webhooks), groups_(groups) {}
+  Result<std::shared_ptr<Sink>> make(const SinkSpec& spec) override {
+    return spec.protocol == "GRPC" ? groups_.make(spec) : webhooks_.make(spec);
+  }
+
+ private:
+  SinkFactory& webhooks_;
+  SinkFactory& groups_;
+};
+
+}  // namespace
 
 int run(const control::Config& config) {
   const unsigned threads =
@@ -25,7 +46,9 @@ int run(const control::Config& config) {
   http::WebhookSinkFactory sinks(io.get_executor(),
                                  {config.webhook.max_idle_connections_per_sink,
                                   config.webhook.connect_timeout});
-  Runtime runtime(io.get_executor(), {config.runtime.max_subscriptions}, sinks);
+  grpc_adapter::GroupRegistry groups;
+  SinkRouter router(sinks, groups);
+  Runtime runtime(io.get_executor(), {config.runtime.max_subscriptions}, router);
   for (const auto& sub : config.subscriptions) {
     if (auto created = runtime.create(sub); !created) {
       spdlog::error("{}: subscription '{}': {}{}", config.file.string(), sub.id,
@@ -40,6 +63,16 @@ int run(const control::Config& config) {
     spdlog::error("cannot start the HTTP listener: {}", started.error().message);
     return 1;
   }
+  std::optional<grpc_adapter::GrpcServer> grpc_server;
+  if (config.grpc.enabled) {
+    grpc_server.emplace(io.get_executor(), config.grpc, runtime, groups, config.delivery,
+                        config.sink_defaults);
+    if (auto started = grpc_server->start(); !started) {
+      spdlog::error("cannot start the gRPC listener: {}", started.error().message);
+      server.close_all();
+      return 1;
+    }
+  }
   spdlog::info("evmeshd started: {} threads, {} subscriptions", threads,
                config.subscriptions.size());
 
@@ -48,6 +81,10 @@ int run(const control::Config& config) {
     if (ec) return;
     spdlog::info("signal {}: stopping; draining deliveries for up to {} ms", signo,
                  config.runtime.drain_timeout.count());
+    // Reverse order of start: gRPC first (its streams end, its calls get a short
+    // grace), then HTTP; consumer groups give up what no stream can take any more.
+    if (grpc_server) grpc_server->begin_shutdown(std::chrono::milliseconds(1000));
+    groups.shutdown();
     server.stop_accepting();
     runtime.shutdown(config.runtime.drain_timeout, [&](bool drained) {
       if (drained)
@@ -65,6 +102,7 @@ int run(const control::Config& config) {
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { io.run(); });
   io.run();
   for (auto& t : pool) t.join();
+  if (grpc_server) grpc_server->wait();
   spdlog::info("evmeshd stopped");
   return 0;
 }

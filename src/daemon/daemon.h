@@ -1,5 +1,6 @@
 // Daemon: wires the modules of evmeshd and runs them. Starts in order (runtime,
-// config subscriptions, HTTP listener), stops in reverse: on SIGTERM/SIGINT the
+// config subscriptions, HTTP listener, gRPC listener), stops in reverse: on SIGTERM/SIGINT gRPC
+// ends its streams and shuts down, then the HTTP
 // listener stops accepting, deliveries drain up to runtime.drain_timeout, then
 // everything closes and run() returns.
 #pragma once

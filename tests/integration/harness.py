@@ -132,6 +132,7 @@ class Daemon:
             f.write(config)
         self.args = [evmeshd_path(), "--config", self.config_path,
                      "--set", "http.host=127.0.0.1", "--set", "http.port=0",
+                     "--set", "grpc.host=127.0.0.1", "--set", "grpc.port=0",
                      "--set", f"log.level={log_level}"]
         for s in sets:
             self.args += ["--set", s]

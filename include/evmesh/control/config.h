@@ -36,6 +36,17 @@ struct HttpListenerConfig {
   std::size_t max_connections = 1024;
 };
 
+// The gRPC listener (docs/grpc.md). Off by default.
+struct GrpcListenerConfig {
+  bool enabled = true;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 50051;
+  std::size_t max_message_bytes = 4 << 20;          // one request or response message
+  std::chrono::milliseconds keepalive_time{60'000};  // ping an idle connection this often
+  std::chrono::milliseconds keepalive_timeout{20'000};  // close it when the ping is not answered
+  std::size_t max_in_flight = 64;                    // Subscribe: default credit (un-acked events)
+};
+
 struct RuntimeConfig {
   unsigned threads = 0;                     // 0 = one per core
   std::size_t max_subscriptions = 10'000;
@@ -55,6 +66,7 @@ struct LogConfig {
 struct Config {
   std::filesystem::path file;
   HttpListenerConfig http;
+  GrpcListenerConfig grpc;
   RuntimeConfig runtime;
   WebhookConfig webhook;
   LogConfig log;

@@ -214,11 +214,11 @@ TEST_F(ConfigTest, StructureErrors) {
   EXPECT_CONFIG_ERROR(error("http: {}\n---\nlog: {}\n"), file(), 3, "",
                       "the file holds more than one YAML document");
   EXPECT_CONFIG_ERROR(error("- a\n- b\n"), file(), 1, "",
-                      "the top level must be a mapping of sections (http, runtime, webhook, log, "
+                      "the top level must be a mapping of sections (http, grpc, runtime, webhook, log, "
                       "delivery, subscriptions)");
   EXPECT_CONFIG_ERROR(
       error("http: {}\nhtp:\n  port: 1\n"), file(), 2, "htp",
-      "unknown section (known: http, runtime, webhook, log, delivery, subscriptions)");
+      "unknown section (known: http, grpc, runtime, webhook, log, delivery, subscriptions)");
   EXPECT_CONFIG_ERROR(
       error("http:\n  host: a\n  prot: 1\n"), file(), 3, "http.prot",
       "unknown key (http keys: host, port, max_event_bytes, max_batch_bytes, "
