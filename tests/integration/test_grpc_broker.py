@@ -6,7 +6,7 @@ import time
 import unittest
 
 from grpc_harness import GrpcTestCase, StreamReader, grpc
-from harness import binary_headers, wait_until
+from harness import Reply, binary_headers, wait_until
 
 
 class PublishTest(GrpcTestCase):
@@ -79,9 +79,8 @@ class PublishTest(GrpcTestCase):
         self.assertEqual(check(b"", timeout=5), b"\x08\x01")  # status: SERVING
 
     def test_backpressure_is_resource_exhausted(self):
-        sink = self.make_sink()
+        sink = self.make_sink(default=Reply(200, delay=0.5))  # slow: the queue stays full
         self.subscribe(sink.url, delivery={"queuecapacity": 1})
-        sink.replies()  # default reply
         codes = []
         for i in range(50):
             try:
