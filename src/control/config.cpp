@@ -59,6 +59,7 @@ const Field kGrpc[] = {
 };
 const Field kRuntime[] = {
     EVMESH_FIELD("threads", c.runtime.threads = r.integer(n, k, 0, 1024)),
+    EVMESH_FIELD("delivery_threads", c.runtime.delivery_threads = r.integer(n, k, 1, 1024)),
     EVMESH_FIELD("max_subscriptions", c.runtime.max_subscriptions = r.integer(n, k, 1, 10'000'000)),
     EVMESH_FIELD("drain_timeout", c.runtime.drain_timeout = r.duration(n, k, true)),
 };

@@ -42,18 +42,32 @@ int run(const control::Config& config) {
       config.runtime.threads ? config.runtime.threads : std::max(1u, std::thread::hardware_concurrency());
   asio::io_context io(static_cast<int>(threads));
   auto work = asio::make_work_guard(io);
+  // Deliveries run on their own event loop: on one shared queue every hop of a
+  // delivery waited behind every pending publish (docs/benchmarks.md).
+  asio::io_context delivery_io(static_cast<int>(config.runtime.delivery_threads));
+  auto delivery_work = asio::make_work_guard(delivery_io);
+  std::vector<std::thread> pool;
+  for (unsigned i = 0; i < config.runtime.delivery_threads; ++i)
+    pool.emplace_back([&] { delivery_io.run(); });
+  auto stop_delivery = [&] {
+    delivery_work.reset();
+    delivery_io.stop();
+    for (auto& t : pool) t.join();
+    pool.clear();
+  };
 
-  http::WebhookSinkFactory sinks(io.get_executor(),
+  http::WebhookSinkFactory sinks(delivery_io.get_executor(),
                                  {config.webhook.max_idle_connections_per_sink,
                                   config.webhook.connect_timeout});
   grpc_adapter::GroupRegistry groups;
   SinkRouter router(sinks, groups);
-  Runtime runtime(io.get_executor(), {config.runtime.max_subscriptions}, router);
+  Runtime runtime(delivery_io.get_executor(), {config.runtime.max_subscriptions}, router);
   for (const auto& sub : config.subscriptions) {
     if (auto created = runtime.create(sub); !created) {
       spdlog::error("{}: subscription '{}': {}{}", config.file.string(), sub.id,
                     created.error().pointer.empty() ? "" : created.error().pointer + ": ",
                     created.error().message);
+      stop_delivery();
       return 1;
     }
   }
@@ -61,6 +75,7 @@ int run(const control::Config& config) {
   http::HttpServer server(io, config.http, runtime, config.delivery, config.sink_defaults);
   if (auto started = server.start(); !started) {
     spdlog::error("cannot start the HTTP listener: {}", started.error().message);
+    stop_delivery();
     return 1;
   }
   std::optional<grpc_adapter::GrpcServer> grpc_server;
@@ -70,11 +85,12 @@ int run(const control::Config& config) {
     if (auto started = grpc_server->start(); !started) {
       spdlog::error("cannot start the gRPC listener: {}", started.error().message);
       server.close_all();
+      stop_delivery();
       return 1;
     }
   }
-  spdlog::info("evmeshd started: {} threads, {} subscriptions", threads,
-               config.subscriptions.size());
+  spdlog::info("evmeshd started: {} threads, {} delivery threads, {} subscriptions", threads,
+               config.runtime.delivery_threads, config.subscriptions.size());
 
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](auto ec, int signo) {
@@ -98,10 +114,11 @@ int run(const control::Config& config) {
     });
   });
 
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { io.run(); });
+  std::vector<std::thread> io_pool;
+  for (unsigned i = 1; i < threads; ++i) io_pool.emplace_back([&] { io.run(); });
   io.run();
-  for (auto& t : pool) t.join();
+  for (auto& t : io_pool) t.join();
+  stop_delivery();
   if (grpc_server) grpc_server->wait();
   spdlog::info("evmeshd stopped");
   return 0;

@@ -49,6 +49,7 @@ struct GrpcListenerConfig {
 
 struct RuntimeConfig {
   unsigned threads = 0;                     // 0 = one per core
+  unsigned delivery_threads = 1;            // dispatchers and sinks, apart from ingress
   std::size_t max_subscriptions = 10'000;
   std::chrono::milliseconds drain_timeout{10'000};  // SIGTERM: wait for deliveries
 };
