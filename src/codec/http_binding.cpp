@@ -29,7 +29,6 @@
 
 #include "evmesh/codec/json_format.h"
 #include "media_type.h"
-#include "utf8.h"
 
 namespace evmesh::codec {
 namespace {

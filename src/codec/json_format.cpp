@@ -32,7 +32,6 @@
 #include "evmesh/codec/base64.h"
 #include "json_span.h"
 #include "media_type.h"
-#include "utf8.h"
 
 namespace evmesh::codec {
 namespace {

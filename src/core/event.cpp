@@ -23,16 +23,21 @@ int number(std::string_view s, std::size_t pos, std::size_t n) {
   return v;
 }
 
-// Rejects malformed UTF-8 and the code points the CloudEvents String type forbids:
-// controls U+0000-U+001F and U+007F-U+009F, surrogates, and noncharacters.
-bool valid_string_value(std::string_view s) {
+// Decodes UTF-8, calling `accept(code_point)` for each character; false on malformed
+// input (overlong forms, surrogates, beyond U+10FFFF) or when `accept` says no.
+template <typename Accept>
+bool decode_utf8(std::string_view s, Accept&& accept) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
+    if (*p < 0x80) {  // ASCII fast path: the common case for headers and JSON text
+      if (!accept(std::uint32_t{*p})) return false;
+      ++p;
+      continue;
+    }
     std::uint32_t cp;
     int len;
-    if (*p < 0x80) { cp = *p; len = 1; }
-    else if ((*p & 0xE0) == 0xC0) { cp = *p & 0x1F; len = 2; }
+    if ((*p & 0xE0) == 0xC0) { cp = *p & 0x1F; len = 2; }
     else if ((*p & 0xF0) == 0xE0) { cp = *p & 0x0F; len = 3; }
     else if ((*p & 0xF8) == 0xF0) { cp = *p & 0x07; len = 4; }
     else return false;
@@ -43,15 +48,27 @@ bool valid_string_value(std::string_view s) {
     }
     static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
     if (cp < kMin[len] || cp > 0x10FFFF) return false;  // overlong or out of range
-    if (cp <= 0x1F || (cp >= 0x7F && cp <= 0x9F)) return false;
-    if (cp >= 0xD800 && cp <= 0xDFFF) return false;
-    if ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE) return false;
+    if (cp >= 0xD800 && cp <= 0xDFFF) return false;      // surrogates are not characters
+    if (!accept(cp)) return false;
     p += len;
   }
   return true;
 }
 
+// The code points the CloudEvents String type forbids besides malformed UTF-8:
+// controls U+0000-U+001F and U+007F-U+009F, and noncharacters.
+bool valid_string_value(std::string_view s) {
+  return decode_utf8(s, [](std::uint32_t cp) {
+    if (cp <= 0x1F || (cp >= 0x7F && cp <= 0x9F)) return false;
+    return !((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE);
+  });
+}
+
 }  // namespace
+
+bool valid_utf8(std::string_view bytes) {
+  return decode_utf8(bytes, [](std::uint32_t) { return true; });
+}
 
 bool valid_attribute_name(std::string_view name) {
   if (name.empty()) return false;

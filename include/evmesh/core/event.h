@@ -112,6 +112,9 @@ class EventBuilder {
 };
 
 // Attribute-level validators, exposed for codecs and tests.
+// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above
+// U+10FFFF. Says nothing about which characters a CloudEvents String allows.
+bool valid_utf8(std::string_view bytes);
 bool valid_attribute_name(std::string_view name);
 bool valid_uri(std::string_view s);            // absolute URI (RFC 3986 scheme ":" ...)
 bool valid_uri_reference(std::string_view s);  // non-empty, RFC 3986 characters (non-ASCII let through)

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "codec/utf8.h"
 #include "evmesh/codec/base64.h"
 
 namespace evmesh::grpc_adapter {
@@ -184,7 +183,7 @@ void encode_event(const Event& in, ProtoEvent& out) {
   }
   if (!in.has_data()) return;
   const auto& data = *in.data();
-  if ((!in.datacontenttype() || textual(in.datacontenttype())) && codec::valid_utf8(data))
+  if ((!in.datacontenttype() || textual(in.datacontenttype())) && valid_utf8(data))
     out.set_text_data(data);
   else
     out.set_binary_data(data);

@@ -9,6 +9,7 @@
 #include "evmesh/filter/cesql.h"
 #include "evmesh/filter/filter.h"
 #include "evmesh/filter/match_context.h"
+#include "json_body.h"
 #include "problem.h"
 
 namespace evmesh::http {
@@ -19,17 +20,10 @@ namespace {
 
 // The body as a JSON object holding every member in `required`.
 Result<nlohmann::json> admin_body(const Request& req, std::initializer_list<std::string_view> required) {
-  const auto content_type = req[bh::field::content_type];
-  if (!content_type.empty() && !codec::is_json_media_type(content_type)) {
-    return fail(Errc::unsupported_media,
-                fmt::format("Content-Type '{}' is not JSON; send application/json",
-                            std::string_view(content_type)));
-  }
-  auto body = nlohmann::json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return fail(Errc::invalid_format, "the body is not valid JSON");
-  if (!body.is_object()) return fail(Errc::invalid_format, "the body must be a JSON object");
+  auto body = json_object_body(req);
+  if (!body) return body;
   for (auto name : required)
-    if (!body.contains(name))
+    if (!body->contains(name))
       return fail(Errc::invalid_format, fmt::format("the body has no '{}' member", name),
                   std::string(name));
   return body;

@@ -5,6 +5,7 @@
 
 #include "evmesh/codec/json_format.h"
 #include "evmesh/control/subscription_spec.h"
+#include "json_body.h"
 #include "problem.h"
 
 namespace evmesh::http {
@@ -12,20 +13,6 @@ namespace evmesh::http {
 namespace bh = boost::beast::http;
 
 namespace {
-
-// The body as a JSON object; errors are 415 (declared non-JSON) or 400.
-Result<nlohmann::json> json_body(const Request& req) {
-  const auto content_type = req[bh::field::content_type];
-  if (!content_type.empty() && !codec::is_json_media_type(content_type)) {
-    return fail(Errc::unsupported_media,
-                fmt::format("Content-Type '{}' is not JSON; send application/json",
-                            std::string_view(content_type)));
-  }
-  auto body = nlohmann::json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return fail(Errc::invalid_format, "the body is not valid JSON");
-  if (!body.is_object()) return fail(Errc::invalid_format, "the body must be a JSON object");
-  return body;
-}
 
 // Creates `sub` (its id set or empty for a generated one): 201 with Location.
 Response created_response(ServerContext& ctx, Subscription sub) {
@@ -47,7 +34,7 @@ Response create_with_id(ServerContext& ctx, Subscription sub) {
 }
 
 Response create(ServerContext& ctx, const Request& req) {
-  auto body = json_body(req);
+  auto body = json_object_body(req);
   if (!body) return problem_response(body.error());
   body->erase("id");  // Subscriptions API: the server assigns the id on create
   auto sub = control::parse_subscription(*body, ctx.delivery_defaults, ctx.sink_defaults);
@@ -58,7 +45,7 @@ Response create(ServerContext& ctx, const Request& req) {
 }
 
 Response replace(ServerContext& ctx, const Request& req, std::string_view id) {
-  auto body = json_body(req);
+  auto body = json_object_body(req);
   if (!body) return problem_response(body.error());
   if (auto it = body->find("id"); it != body->end()) {
     if (!it->is_string() || it->get<std::string>() != id) {
