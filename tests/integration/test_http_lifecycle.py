@@ -88,7 +88,7 @@ class Drain(EvmeshTestCase):
             self.daemon.signal(signal.SIGTERM)
             t0 = time.monotonic()
             self.assertEqual(read_until_closed(s, timeout=5), b"")
-            self.assertLess(time.monotonic() - t0, 1.5)  # closed before the drain ended
+            self.assertLess(time.monotonic() - t0, 2.5)  # closed before the ~3 s drain ended
         finally:
             s.close()
         self.assertEqual(self.daemon.wait(30), 0)
