@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cesql_test_util.h"
 #include "evmesh/filter/cesql.h"
 
 namespace evmesh::cesql {
@@ -22,15 +23,6 @@ EventPtr event(std::vector<Attr> extra = {}) {
   auto ev = std::move(b).build();
   EXPECT_TRUE(ev.has_value()) << ev.error().message;
   return *ev;
-}
-
-std::string describe(const Value& v) {
-  switch (v.type()) {
-    case Type::integer: return "Integer " + std::to_string(std::get<std::int32_t>(v.v));
-    case Type::string: return "String '" + std::get<std::string>(v.v) + "'";
-    case Type::boolean: break;
-  }
-  return std::get<bool>(v.v) ? "Boolean true" : "Boolean false";
 }
 
 std::string kinds(const std::vector<EvalError>& errors) {

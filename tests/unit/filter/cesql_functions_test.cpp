@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "cesql_test_util.h"
 #include "evmesh/filter/cesql.h"
 
 namespace evmesh::cesql {
@@ -14,15 +15,6 @@ EventPtr event() {
   auto ev = std::move(b).build();
   EXPECT_TRUE(ev.has_value());
   return *ev;
-}
-
-std::string describe(const Value& v) {
-  switch (v.type()) {
-    case Type::integer: return "Integer " + std::to_string(std::get<std::int32_t>(v.v));
-    case Type::string: return "String '" + std::get<std::string>(v.v) + "'";
-    case Type::boolean: break;
-  }
-  return std::get<bool>(v.v) ? "Boolean true" : "Boolean false";
 }
 
 void expect(std::string_view text, const Value& want, std::string_view want_error = "") {
