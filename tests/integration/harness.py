@@ -32,14 +32,19 @@ import urllib.request
 LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
 
 
-def evmeshd_path():
-    path = os.environ.get("EVMESHD")
+def built_binary(name, env_var):
+    """The path of one of our executables: $env_var, else build/src/<name>."""
+    path = os.environ.get(env_var)
     if not path:
         source = os.environ.get("EVMESH_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
-        path = os.path.join(source, "build", "src", "evmeshd")
+        path = os.path.join(source, "build", "src", name)
     if not os.access(path, os.X_OK):
-        raise unittest.SkipTest(f"evmeshd not found at {path} (set EVMESHD)")
+        raise unittest.SkipTest(f"{name} not found at {path} (set {env_var})")
     return path
+
+
+def evmeshd_path():
+    return built_binary("evmeshd", "EVMESHD")
 
 
 def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):

@@ -6,17 +6,11 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import EvmeshTestCase, event
+from harness import EvmeshTestCase, built_binary, event
 
 
 def evmeshctl_path():
-    path = os.environ.get("EVMESHCTL")
-    if not path:
-        source = os.environ.get("EVMESH_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
-        path = os.path.join(source, "build", "src", "evmeshctl")
-    if not os.access(path, os.X_OK):
-        raise unittest.SkipTest(f"evmeshctl not found at {path} (set EVMESHCTL)")
-    return path
+    return built_binary("evmeshctl", "EVMESHCTL")
 
 
 class Evmeshctl(EvmeshTestCase):

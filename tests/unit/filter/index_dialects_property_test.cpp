@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+
+#include "random_source.h"
 #include <nlohmann/json.hpp>
 
 #include "evmesh/filter/subscription_index.h"
@@ -21,17 +23,7 @@ namespace {
 using json = nlohmann::json;
 using Keys = std::vector<std::uint32_t>;
 
-class Random {
- public:
-  explicit Random(std::uint64_t seed) : rng_(seed) {}
-  std::size_t below(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
-  bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
-  template <typename T, std::size_t N>
-  const T& pick(const T (&a)[N]) { return a[below(N)]; }
-
- private:
-  std::mt19937_64 rng_;
-};
+using testing::Random;
 
 constexpr const char* kAttrs[] = {"type", "source", "subject", "xa", "xb"};
 constexpr const char* kStrings[] = {"a", "ab", "a.b", "a.bc", "b.a", "ab.c", "A", "x"};

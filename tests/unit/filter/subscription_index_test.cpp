@@ -7,6 +7,8 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include "random_source.h"
 #include <nlohmann/json.hpp>
 
 namespace evmesh::filter {
@@ -176,17 +178,7 @@ TEST(SubscriptionIndex, ConcurrentMatchIsSafe) {
 
 // ---- property test: index.match == naive scan over random filters and events ----
 
-class Random {
- public:
-  explicit Random(std::uint64_t seed) : rng_(seed) {}
-  std::size_t below(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
-  bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
-  template <typename T, std::size_t N>
-  const T& pick(const T (&a)[N]) { return a[below(N)]; }
-
- private:
-  std::mt19937_64 rng_;
-};
+using testing::Random;
 
 // Few attributes and short overlapping values, so that random filters match often.
 // 13 attributes: small indexes probe their own list, large ones the event's.
