@@ -11,7 +11,7 @@ build_packages=(
 )
 test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  python3 curl python3-grpcio python3-protobuf
+  python3 curl python3-grpcio python3-protobuf openssl
 )
 
 packages=("${build_packages[@]}")

@@ -18,6 +18,7 @@
 #include "evmesh/control/subscription_spec.h"
 #include "overrides.h"
 #include "spec_detail.h"
+#include "tls_config.h"
 
 namespace evmesh::control {
 namespace {
@@ -56,6 +57,8 @@ const Field kGrpc[] = {
     EVMESH_FIELD("keepalive_time", c.grpc.keepalive_time = r.duration(n, k, false)),
     EVMESH_FIELD("keepalive_timeout", c.grpc.keepalive_timeout = r.duration(n, k, false)),
     EVMESH_FIELD("max_in_flight", c.grpc.max_in_flight = r.integer(n, k, 1, 4096)),
+    EVMESH_FIELD("publish_wait", c.grpc.publish_wait = r.duration(n, k, true)),
+    EVMESH_FIELD("tls", c.grpc.tls = detail::read_tls(r, n, k)),
 };
 const Field kRuntime[] = {
     EVMESH_FIELD("threads", c.runtime.threads = r.integer(n, k, 0, 1024)),

@@ -93,7 +93,7 @@ class GrpcTestCase(EvmeshTestCase):
     def publish(self, ev, timeout=5):
         return self.stub.Publish(self.pb.PublishRequest(event=ev), timeout=timeout)
 
-    def open_stream(self, filters="", group="", max_in_flight=0, subscription_id=""):
+    def open_stream(self, filters="", group="", max_in_flight=0, subscription_id="", timeout=None):
         """A Subscribe stream: returns (send(request), responses iterator, call)."""
         import queue
         outbox = queue.Queue()
@@ -108,10 +108,15 @@ class GrpcTestCase(EvmeshTestCase):
                     return
                 yield item
 
-        call = self.stub.Subscribe(requests())
+        call = self.stub.Subscribe(requests(), timeout=timeout)
         self.addCleanup(call.cancel)
         self.addCleanup(outbox.put, None)
         return outbox.put, call
+
+    def raw_unary(self, method, channel=None):
+        """A unary call that sends and returns raw bytes (no stubs, no checks)."""
+        return (channel or self.channel).unary_unary(method, request_serializer=lambda b: b,
+                                                     response_deserializer=lambda b: b)
 
     def ack(self, send, *ids):
         send(self.pb.SubscribeRequest(ack=self.pb.Ack(delivery_ids=list(ids))))

@@ -36,7 +36,16 @@ struct HttpListenerConfig {
   std::size_t max_connections = 1024;
 };
 
-// The gRPC listener (docs/grpc.md). Off by default.
+// TLS for a listener: PEM files read at start-up. Empty cert_file = plaintext.
+// With client_ca_file, clients must present a certificate signed by one of its CAs.
+struct TlsConfig {
+  std::string cert_file;       // certificate chain
+  std::string key_file;        // its private key
+  std::string client_ca_file;  // optional: require and verify client certificates
+  bool enabled() const { return !cert_file.empty(); }
+};
+
+// The gRPC listener (docs/grpc.md). On by default.
 struct GrpcListenerConfig {
   bool enabled = true;
   std::string host = "127.0.0.1";
@@ -45,6 +54,10 @@ struct GrpcListenerConfig {
   std::chrono::milliseconds keepalive_time{60'000};  // ping an idle connection this often
   std::chrono::milliseconds keepalive_timeout{20'000};  // close it when the ping is not answered
   std::size_t max_in_flight = 64;                    // Subscribe: default credit (un-acked events)
+  // A publish finding a full queue waits this long for space (the client's deadline
+  // permitting), then fails with RESOURCE_EXHAUSTED. 0 = fail at once.
+  std::chrono::milliseconds publish_wait{1'000};
+  TlsConfig tls;
 };
 
 struct RuntimeConfig {

@@ -1,13 +1,18 @@
 #include "broker_service.h"
 
 #include <chrono>
+#include <memory>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "codec.h"
 #include "evmesh/control/subscription_spec.h"
+#include "publish_admission.h"
+#include "publish_stream.h"
 #include "status.h"
 #include "subscribe_stream.h"
+#include "wire.h"
 
 namespace evmesh::grpc_adapter {
 namespace pb = ::evmesh::v1;
@@ -35,34 +40,54 @@ Result<nlohmann::json> json_object(const std::string& text) {
   return body;
 }
 
+// A unary call whose handler answers at once: parse the request as Req, run
+// handle(request, response) -> Status, send the response when OK.
+template <class Req, class Res, class Handle>
+grpc::ServerUnaryReactor* unary(grpc::CallbackServerContext* context, const grpc::ByteBuffer* in,
+                                grpc::ByteBuffer* out, Handle handle) {
+  Req request;
+  if (auto status = parse_message(*in, request); !status.ok()) return finish(context, status);
+  Res response;
+  auto status = handle(std::as_const(request), response);
+  if (status.ok()) serialize_message(response, *out);
+  return finish(context, std::move(status));
+}
+
 std::string dump(const Subscription& sub) {
   return control::to_json(sub).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
 
-grpc::ServerUnaryReactor* BrokerService::Publish(grpc::CallbackServerContext* context,
-                                                 const pb::PublishRequest* request,
-                                                 pb::PublishResponse* response) {
+grpc::ServerUnaryReactor* BrokerService::Publish(Context* context, const Bytes* in, Bytes* out) {
   if (expired(context)) return finish(context, deadline_exceeded());
-  auto ev = decode_event(request->event());
+  pb::PublishRequest request;
+  if (auto status = parse_message(*in, request); !status.ok()) return finish(context, status);
+  auto ev = decode_event(request.event());
   if (!ev) return finish(context, to_status(ev.error()));
-  const EventPtr events[] = {std::move(*ev)};
-  auto receipt = ctx_.runtime.publish(events);
-  if (!receipt) return finish(context, to_status(receipt.error()));
-  response->set_deliveries(static_cast<std::uint32_t>(receipt->deliveries));
-  return finish(context, grpc::Status::OK);
+  auto* reactor = context->DefaultReactor();
+  publish_admitted(ctx_, context, {std::move(*ev)},
+                   [reactor, out](grpc::Status status, PublishReceipt receipt) {
+                     if (status.ok()) {
+                       pb::PublishResponse response;
+                       response.set_deliveries(static_cast<std::uint32_t>(receipt.deliveries));
+                       serialize_message(response, *out);
+                     }
+                     reactor->Finish(std::move(status));
+                   });
+  return reactor;
 }
 
-grpc::ServerUnaryReactor* BrokerService::PublishBatch(grpc::CallbackServerContext* context,
-                                                      const pb::PublishBatchRequest* request,
-                                                      pb::PublishBatchResponse* response) {
+grpc::ServerUnaryReactor* BrokerService::PublishBatch(Context* context, const Bytes* in, Bytes* out) {
   if (expired(context)) return finish(context, deadline_exceeded());
+  pb::PublishBatchRequest request;
+  if (auto status = parse_message(*in, request); !status.ok()) return finish(context, status);
+  auto response = std::make_shared<pb::PublishBatchResponse>();
   std::vector<EventPtr> valid;
-  valid.reserve(request->batch().events_size());
-  for (const auto& in : request->batch().events()) {
+  valid.reserve(request.batch().events_size());
+  for (const auto& event : request.batch().events()) {
     auto* result = response->add_results();
-    auto ev = decode_event(in);
+    auto ev = decode_event(event);
     if (!ev) {
       const auto status = to_status(ev.error());
       result->set_code(status.error_code());
@@ -72,86 +97,112 @@ grpc::ServerUnaryReactor* BrokerService::PublishBatch(grpc::CallbackServerContex
     }
     valid.push_back(std::move(*ev));
   }
-  if (!valid.empty()) {
-    auto receipt = ctx_.runtime.publish(valid);
-    if (!receipt) return finish(context, to_status(receipt.error()));
-    response->set_deliveries(static_cast<std::uint32_t>(receipt->deliveries));
+  auto* reactor = context->DefaultReactor();
+  auto reply = [reactor, out, response](grpc::Status status, PublishReceipt receipt) {
+    if (status.ok()) {
+      response->set_deliveries(static_cast<std::uint32_t>(receipt.deliveries));
+      serialize_message(*response, *out);
+    }
+    reactor->Finish(std::move(status));
+  };
+  if (valid.empty()) {
+    reply(grpc::Status::OK, {});
+  } else {
+    publish_admitted(ctx_, context, std::move(valid), std::move(reply));
   }
-  return finish(context, grpc::Status::OK);
+  return reactor;
 }
 
-grpc::ServerBidiReactor<pb::SubscribeRequest, pb::SubscribeResponse>* BrokerService::Subscribe(
-    grpc::CallbackServerContext*) {
+grpc::ServerReadReactor<grpc::ByteBuffer>* BrokerService::PublishStream(Context* context, Bytes* out) {
+  return new class PublishStream(ctx_, context, out);
+}
+
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* BrokerService::Subscribe(Context*) {
   return new SubscribeStream(ctx_);
 }
 
-grpc::ServerUnaryReactor* BrokerService::CreateSubscription(grpc::CallbackServerContext* context,
-                                                            const pb::SubscriptionRequest* request,
-                                                            pb::SubscriptionResponse* response) {
-  auto body = json_object(request->json());
-  if (!body) return finish(context, to_status(body.error()));
-  body->erase("id");  // as POST /subscriptions: the server assigns the id
-  auto sub = control::parse_subscription(*body, ctx_.delivery_defaults, ctx_.sink_defaults);
-  if (!sub) return finish(context, to_status(sub.error()));
-  sub->id.clear();
-  sub->declared_in_config = false;
-  auto created = ctx_.runtime.create(std::move(*sub));
-  if (!created) return finish(context, to_status(created.error()));
-  response->set_json(dump(*created));
-  return finish(context, grpc::Status::OK);
+grpc::ServerUnaryReactor* BrokerService::CreateSubscription(Context* context, const Bytes* in,
+                                                            Bytes* out) {
+  return unary<pb::SubscriptionRequest, pb::SubscriptionResponse>(
+      context, in, out, [this](const pb::SubscriptionRequest& request,
+                               pb::SubscriptionResponse& response) -> grpc::Status {
+        auto body = json_object(request.json());
+        if (!body) return to_status(body.error());
+        body->erase("id");  // as POST /subscriptions: the server assigns the id
+        auto sub = control::parse_subscription(*body, ctx_.delivery_defaults, ctx_.sink_defaults);
+        if (!sub) return to_status(sub.error());
+        sub->id.clear();
+        sub->declared_in_config = false;
+        auto created = ctx_.runtime.create(std::move(*sub));
+        if (!created) return to_status(created.error());
+        response.set_json(dump(*created));
+        return grpc::Status::OK;
+      });
 }
 
-grpc::ServerUnaryReactor* BrokerService::GetSubscription(grpc::CallbackServerContext* context,
-                                                         const pb::SubscriptionRequest* request,
-                                                         pb::SubscriptionResponse* response) {
-  auto sub = ctx_.runtime.get(request->id());
-  if (!sub)
-    return finish(context, {grpc::StatusCode::NOT_FOUND,
-                            fmt::format("no subscription with id '{}'", request->id())});
-  response->set_json(dump(*sub));
-  return finish(context, grpc::Status::OK);
+grpc::ServerUnaryReactor* BrokerService::GetSubscription(Context* context, const Bytes* in,
+                                                         Bytes* out) {
+  return unary<pb::SubscriptionRequest, pb::SubscriptionResponse>(
+      context, in, out, [this](const pb::SubscriptionRequest& request,
+                               pb::SubscriptionResponse& response) -> grpc::Status {
+        auto sub = ctx_.runtime.get(request.id());
+        if (!sub)
+          return {grpc::StatusCode::NOT_FOUND,
+                  fmt::format("no subscription with id '{}'", request.id())};
+        response.set_json(dump(*sub));
+        return grpc::Status::OK;
+      });
 }
 
-grpc::ServerUnaryReactor* BrokerService::ListSubscriptions(grpc::CallbackServerContext* context,
-                                                           const pb::ListSubscriptionsRequest*,
-                                                           pb::ListSubscriptionsResponse* response) {
-  for (const auto& sub : ctx_.runtime.list()) response->add_json(dump(sub));
-  return finish(context, grpc::Status::OK);
+grpc::ServerUnaryReactor* BrokerService::ListSubscriptions(Context* context, const Bytes* in,
+                                                           Bytes* out) {
+  return unary<pb::ListSubscriptionsRequest, pb::ListSubscriptionsResponse>(
+      context, in, out, [this](const pb::ListSubscriptionsRequest&,
+                               pb::ListSubscriptionsResponse& response) {
+        for (const auto& sub : ctx_.runtime.list()) response.add_json(dump(sub));
+        return grpc::Status::OK;
+      });
 }
 
-grpc::ServerUnaryReactor* BrokerService::UpdateSubscription(grpc::CallbackServerContext* context,
-                                                            const pb::SubscriptionRequest* request,
-                                                            pb::SubscriptionResponse* response) {
-  const auto& id = request->id();
-  if (!control::valid_subscription_id(id))
-    return finish(context, {grpc::StatusCode::INVALID_ARGUMENT,
-                            "id: must be 1 to 128 characters from A-Z a-z 0-9 - _ . ~"});
-  auto body = json_object(request->json());
-  if (!body) return finish(context, to_status(body.error()));
-  if (auto it = body->find("id"); it != body->end()) {
-    if (!it->is_string() || it->get<std::string>() != id)
-      return finish(context, {grpc::StatusCode::INVALID_ARGUMENT,
-                              fmt::format("id: the object's id does not match '{}'", id)});
-    body->erase(it);
-  }
-  auto sub = control::parse_subscription(*body, ctx_.delivery_defaults, ctx_.sink_defaults);
-  if (!sub) return finish(context, to_status(sub.error()));
-  sub->id = id;
-  sub->declared_in_config = false;
-  auto done = ctx_.runtime.get(id) ? ctx_.runtime.replace(id, std::move(*sub))
-                                   : ctx_.runtime.create(std::move(*sub));
-  if (!done) return finish(context, to_status(done.error()));
-  response->set_json(dump(*done));
-  return finish(context, grpc::Status::OK);
+grpc::ServerUnaryReactor* BrokerService::UpdateSubscription(Context* context, const Bytes* in,
+                                                            Bytes* out) {
+  return unary<pb::SubscriptionRequest, pb::SubscriptionResponse>(
+      context, in, out, [this](const pb::SubscriptionRequest& request,
+                               pb::SubscriptionResponse& response) -> grpc::Status {
+        const auto& id = request.id();
+        if (!control::valid_subscription_id(id))
+          return {grpc::StatusCode::INVALID_ARGUMENT,
+                  "id: must be 1 to 128 characters from A-Z a-z 0-9 - _ . ~"};
+        auto body = json_object(request.json());
+        if (!body) return to_status(body.error());
+        if (auto it = body->find("id"); it != body->end()) {
+          if (!it->is_string() || it->get<std::string>() != id)
+            return {grpc::StatusCode::INVALID_ARGUMENT,
+                    fmt::format("id: the object's id does not match '{}'", id)};
+          body->erase(it);
+        }
+        auto sub = control::parse_subscription(*body, ctx_.delivery_defaults, ctx_.sink_defaults);
+        if (!sub) return to_status(sub.error());
+        sub->id = id;
+        sub->declared_in_config = false;
+        auto done = ctx_.runtime.get(id) ? ctx_.runtime.replace(id, std::move(*sub))
+                                         : ctx_.runtime.create(std::move(*sub));
+        if (!done) return to_status(done.error());
+        response.set_json(dump(*done));
+        return grpc::Status::OK;
+      });
 }
 
-grpc::ServerUnaryReactor* BrokerService::DeleteSubscription(grpc::CallbackServerContext* context,
-                                                            const pb::SubscriptionRequest* request,
-                                                            pb::SubscriptionResponse* response) {
-  auto removed = ctx_.runtime.remove(request->id());
-  if (!removed) return finish(context, to_status(removed.error()));
-  response->set_json(dump(*removed));
-  return finish(context, grpc::Status::OK);
+grpc::ServerUnaryReactor* BrokerService::DeleteSubscription(Context* context, const Bytes* in,
+                                                            Bytes* out) {
+  return unary<pb::SubscriptionRequest, pb::SubscriptionResponse>(
+      context, in, out, [this](const pb::SubscriptionRequest& request,
+                               pb::SubscriptionResponse& response) -> grpc::Status {
+        auto removed = ctx_.runtime.remove(request.id());
+        if (!removed) return to_status(removed.error());
+        response.set_json(dump(*removed));
+        return grpc::Status::OK;
+      });
 }
 
 }  // namespace evmesh::grpc_adapter

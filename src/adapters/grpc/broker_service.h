@@ -1,6 +1,12 @@
 // The evmesh.v1.Broker service (proto/evmesh/v1/broker.proto) on gRPC's callback
-// API. Unary handlers decode, call the thread-safe runtime (which never blocks on
-// delivery) and finish at once; Subscribe is a SubscribeStream reactor.
+// API, every method registered raw (grpc::ByteBuffer in and out) so that a request
+// that is not valid protobuf gets INVALID_ARGUMENT naming what is wrong (wire.h)
+// rather than gRPC's bare UNIMPLEMENTED. The proto descriptors are still linked in,
+// so reflection describes the typed service.
+//
+// Unary handlers parse, decode and call the thread-safe runtime, which never blocks
+// on delivery; publishes that meet a full queue wait asynchronously
+// (publish_admission.h). PublishStream and Subscribe are reactors of their own.
 #pragma once
 
 #include "evmesh/v1/broker.grpc.pb.h"
@@ -8,34 +14,40 @@
 
 namespace evmesh::grpc_adapter {
 
-class BrokerService final : public ::evmesh::v1::Broker::CallbackService {
+namespace raw {
+namespace pb = ::evmesh::v1;
+using Broker = pb::Broker::WithRawCallbackMethod_Publish<
+    pb::Broker::WithRawCallbackMethod_PublishBatch<pb::Broker::WithRawCallbackMethod_PublishStream<
+        pb::Broker::WithRawCallbackMethod_Subscribe<pb::Broker::WithRawCallbackMethod_CreateSubscription<
+            pb::Broker::WithRawCallbackMethod_GetSubscription<
+                pb::Broker::WithRawCallbackMethod_ListSubscriptions<
+                    pb::Broker::WithRawCallbackMethod_UpdateSubscription<
+                        pb::Broker::WithRawCallbackMethod_DeleteSubscription<pb::Broker::Service>>>>>>>>>;
+}  // namespace raw
+
+class BrokerService final : public raw::Broker {
  public:
+  using Bytes = grpc::ByteBuffer;
+  using Context = grpc::CallbackServerContext;
+
   explicit BrokerService(ServiceContext& ctx) : ctx_(ctx) {}
 
-  grpc::ServerUnaryReactor* Publish(grpc::CallbackServerContext* context,
-                                    const ::evmesh::v1::PublishRequest* request,
-                                    ::evmesh::v1::PublishResponse* response) override;
-  grpc::ServerUnaryReactor* PublishBatch(grpc::CallbackServerContext* context,
-                                         const ::evmesh::v1::PublishBatchRequest* request,
-                                         ::evmesh::v1::PublishBatchResponse* response) override;
-  grpc::ServerBidiReactor<::evmesh::v1::SubscribeRequest, ::evmesh::v1::SubscribeResponse>*
-  Subscribe(grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* Publish(Context* context, const Bytes* request, Bytes* response) override;
+  grpc::ServerUnaryReactor* PublishBatch(Context* context, const Bytes* request,
+                                         Bytes* response) override;
+  grpc::ServerReadReactor<Bytes>* PublishStream(Context* context, Bytes* response) override;
+  grpc::ServerBidiReactor<Bytes, Bytes>* Subscribe(Context* context) override;
 
-  grpc::ServerUnaryReactor* CreateSubscription(grpc::CallbackServerContext* context,
-                                               const ::evmesh::v1::SubscriptionRequest* request,
-                                               ::evmesh::v1::SubscriptionResponse* response) override;
-  grpc::ServerUnaryReactor* GetSubscription(grpc::CallbackServerContext* context,
-                                            const ::evmesh::v1::SubscriptionRequest* request,
-                                            ::evmesh::v1::SubscriptionResponse* response) override;
-  grpc::ServerUnaryReactor* ListSubscriptions(grpc::CallbackServerContext* context,
-                                              const ::evmesh::v1::ListSubscriptionsRequest* request,
-                                              ::evmesh::v1::ListSubscriptionsResponse* response) override;
-  grpc::ServerUnaryReactor* UpdateSubscription(grpc::CallbackServerContext* context,
-                                               const ::evmesh::v1::SubscriptionRequest* request,
-                                               ::evmesh::v1::SubscriptionResponse* response) override;
-  grpc::ServerUnaryReactor* DeleteSubscription(grpc::CallbackServerContext* context,
-                                               const ::evmesh::v1::SubscriptionRequest* request,
-                                               ::evmesh::v1::SubscriptionResponse* response) override;
+  grpc::ServerUnaryReactor* CreateSubscription(Context* context, const Bytes* request,
+                                               Bytes* response) override;
+  grpc::ServerUnaryReactor* GetSubscription(Context* context, const Bytes* request,
+                                            Bytes* response) override;
+  grpc::ServerUnaryReactor* ListSubscriptions(Context* context, const Bytes* request,
+                                              Bytes* response) override;
+  grpc::ServerUnaryReactor* UpdateSubscription(Context* context, const Bytes* request,
+                                               Bytes* response) override;
+  grpc::ServerUnaryReactor* DeleteSubscription(Context* context, const Bytes* request,
+                                               Bytes* response) override;
 
  private:
   ServiceContext& ctx_;

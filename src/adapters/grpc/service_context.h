@@ -18,6 +18,7 @@
 namespace evmesh::grpc_adapter {
 
 class SubscribeStream;
+class PublishWaiter;
 
 struct ServiceContext {
   boost::asio::any_io_executor ex;  // the runtime's pool, for work posted off gRPC threads
@@ -33,9 +34,11 @@ struct ServiceContext {
   std::mutex lifecycle;
   std::atomic<std::uint64_t> next_stream{1};
 
-  // Open Subscribe streams, to end them on shutdown.
+  // Open Subscribe streams and publishes waiting for queue space, to end them on
+  // shutdown.
   std::recursive_mutex streams_mutex;  // recursive: finish() may run OnDone inline
   std::set<SubscribeStream*> streams;
+  std::set<std::shared_ptr<PublishWaiter>> waiters;
   bool stopping = false;  // under streams_mutex
 };
 

@@ -5,6 +5,7 @@
 
 #include "codec.h"
 #include "status.h"
+#include "wire.h"
 
 namespace evmesh::grpc_adapter {
 namespace {
@@ -131,21 +132,22 @@ void SubscribeStream::OnReadDone(bool ok) {
     finish(grpc::Status::OK);
     return;
   }
+  pb::SubscribeRequest request;
+  if (auto status = parse_message(request_, request); !status.ok()) return finish(std::move(status));
+  request_.Clear();
+  handle(request);
+}
+
+void SubscribeStream::handle(const pb::SubscribeRequest& request) {
   if (!group_) {
-    if (request_.kind_case() != pb::SubscribeRequest::kStart) {
-      finish(invalid("the first message must be `start`"));
-      return;
-    }
-    if (auto status = start(request_.start()); !status.ok()) {
-      finish(status);
-      return;
-    }
-  } else if (request_.kind_case() == pb::SubscribeRequest::kAck) {
-    const auto& ids = request_.ack().delivery_ids();
+    if (request.kind_case() != pb::SubscribeRequest::kStart)
+      return finish(invalid("the first message must be `start`"));
+    if (auto status = start(request.start()); !status.ok()) return finish(status);
+  } else if (request.kind_case() == pb::SubscribeRequest::kAck) {
+    const auto& ids = request.ack().delivery_ids();
     group_->ack(member_key_, std::span<const std::uint64_t>(ids.data(), ids.size()));
   } else {
-    finish(invalid("after `start` only `ack` messages are accepted"));
-    return;
+    return finish(invalid("after `start` only `ack` messages are accepted"));
   }
   {
     std::lock_guard lock(mutex_);
@@ -159,11 +161,13 @@ void SubscribeStream::deliver(std::uint64_t delivery_id, EventPtr ev) {
   msg.set_delivery_id(delivery_id);
   msg.set_subscription_id(subscription_id_);
   encode_event(*ev, *msg.mutable_event());
-  const pb::SubscribeResponse* next = nullptr;
+  grpc::ByteBuffer bytes;
+  serialize_message(msg, bytes);
+  const grpc::ByteBuffer* next = nullptr;
   {
     std::lock_guard lock(mutex_);
     if (finishing_) return;  // stays un-acked: the group takes it back on leave
-    outbox_.push_back(std::move(msg));
+    outbox_.push_back(std::move(bytes));
     if (!writing_) {
       writing_ = true;
       next = &outbox_.front();
@@ -173,7 +177,7 @@ void SubscribeStream::deliver(std::uint64_t delivery_id, EventPtr ev) {
 }
 
 void SubscribeStream::OnWriteDone(bool ok) {
-  const pb::SubscribeResponse* next = nullptr;
+  const grpc::ByteBuffer* next = nullptr;
   std::optional<grpc::Status> status;
   {
     std::lock_guard lock(mutex_);

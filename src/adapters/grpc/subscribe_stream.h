@@ -3,7 +3,7 @@
 // The client's first message must be `start`; then it sends `ack`s. The server
 // sends SubscribeResponse messages, one write in flight at a time, at most
 // max_in_flight un-acked (the group enforces the credit). The stream ends when the
-// client half-closes or cancels, on a bad first message (INVALID_ARGUMENT,
+// client half-closes or cancels, on a malformed or bad first message (INVALID_ARGUMENT,
 // NOT_FOUND, FAILED_PRECONDITION), or at shutdown (UNAVAILABLE). Un-acked events
 // then return to the group.
 //
@@ -26,7 +26,9 @@ namespace evmesh::grpc_adapter {
 
 namespace pb = ::evmesh::v1;
 
-class SubscribeStream final : public grpc::ServerBidiReactor<pb::SubscribeRequest, pb::SubscribeResponse> {
+// Raw messages (see broker_service.h): requests are parsed here, responses serialised
+// by deliver() on the delivering thread.
+class SubscribeStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   explicit SubscribeStream(ServiceContext& ctx);
 
@@ -46,14 +48,16 @@ class SubscribeStream final : public grpc::ServerBidiReactor<pb::SubscribeReques
 
   ServiceContext& ctx_;
   const std::uint64_t stream_id_;
-  pb::SubscribeRequest request_;
+  void handle(const pb::SubscribeRequest& request);
+
+  grpc::ByteBuffer request_;
   std::shared_ptr<Member> member_;       // what the group holds
   std::shared_ptr<Group> group_;         // set by start()
   std::uint64_t member_key_ = 0;
   std::string subscription_id_;
 
   std::mutex mutex_;
-  std::deque<pb::SubscribeResponse> outbox_;  // front() is being written when writing_
+  std::deque<grpc::ByteBuffer> outbox_;       // front() is being written when writing_
   bool writing_ = false;
   bool finishing_ = false;                    // finish() called
   std::optional<grpc::Status> finish_status_; // waiting for the write in flight

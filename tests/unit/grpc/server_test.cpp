@@ -1,10 +1,12 @@
 // The real GrpcServer on a free port, driven by the generated C++ client.
 #include "adapters/grpc/grpc_server.h"
 
+#include <future>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -149,6 +151,71 @@ TEST_F(GrpcServerTest, SubscriptionCrud) {
   EXPECT_TRUE(stub_->DeleteSubscription(&c5, req, &res).ok());
   grpc::ClientContext c6;
   EXPECT_EQ(stub_->DeleteSubscription(&c6, req, &res).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(GrpcServerTest, PublishStreamCountsAndListsInvalidEvents) {
+  ASSERT_TRUE(runtime_->create([] {
+    Subscription sub;
+    sub.id = "all";
+    sub.sink.uri = "grpc-group:all";
+    sub.sink.protocol = "GRPC";
+    return sub;
+  }()));
+  grpc::ClientContext ctx;
+  pb::PublishStreamResponse res;
+  auto writer = stub_->PublishStream(&ctx, &res);
+  for (int i = 0; i < 3; ++i) {
+    pb::PublishStreamRequest one;
+    *one.mutable_event() = publish_request(std::to_string(i)).event();
+    ASSERT_TRUE(writer->Write(one));
+  }
+  pb::PublishStreamRequest batch;
+  *batch.mutable_batch()->add_events() = publish_request("3").event();
+  *batch.mutable_batch()->add_events() = publish_request("").event();  // invalid: no id
+  ASSERT_TRUE(writer->Write(batch));
+  ASSERT_TRUE(writer->WritesDone());
+  auto status = writer->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(res.published(), 4u);
+  EXPECT_EQ(res.rejected(), 1u);
+  EXPECT_EQ(res.deliveries(), 4u);
+  ASSERT_EQ(res.failures_size(), 1);
+  EXPECT_EQ(res.failures(0).index(), 4u);
+  EXPECT_EQ(res.failures(0).code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(res.failures(0).attribute(), "id");
+}
+
+TEST_F(GrpcServerTest, PublishStreamWithoutEventOrBatchFailsAfterTheHandledEvents) {
+  grpc::ClientContext ctx;
+  pb::PublishStreamResponse res;
+  auto writer = stub_->PublishStream(&ctx, &res);
+  pb::PublishStreamRequest one;
+  *one.mutable_event() = publish_request("1").event();
+  ASSERT_TRUE(writer->Write(one));
+  writer->Write(pb::PublishStreamRequest{});
+  writer->WritesDone();
+  auto status = writer->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("set `event` or `batch`"), std::string::npos)
+      << status.error_message();
+  auto processed = ctx.GetServerTrailingMetadata().find("evmesh-processed");
+  ASSERT_NE(processed, ctx.GetServerTrailingMetadata().end());
+  EXPECT_EQ(std::string(processed->second.data(), processed->second.size()), "1");
+}
+
+TEST_F(GrpcServerTest, MalformedRequestNamesTheField) {
+  grpc::GenericStub generic(channel_);
+  const std::string garbage = "\x0a\x05\x12\x03\xff\xfe\xfd";  // event.source: bad UTF-8
+  grpc::Slice slice(garbage);
+  grpc::ByteBuffer request(&slice, 1), response;
+  grpc::ClientContext ctx;
+  std::promise<grpc::Status> done;
+  generic.UnaryCall(&ctx, "/evmesh.v1.Broker/Publish", grpc::StubOptions(), &request, &response,
+                    [&](grpc::Status s) { done.set_value(std::move(s)); });
+  auto status = done.get_future().get();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "malformed PublishRequest: event.source (field 2): not valid UTF-8");
+  EXPECT_TRUE(publish(publish_request("still-serving")).ok());
 }
 
 TEST_F(GrpcServerTest, ExpiredDeadlineIsDeadlineExceeded) {
