@@ -34,8 +34,10 @@ std::int64_t now_ns() {
 }
 
 // Publishes until `stop`: as fast as possible (rate 0) or paced to `rate` events/s.
-long publish(pb::Broker::Stub& stub, double rate, const std::atomic<bool>& stop) {
-  grpc::ClientContext ctx;
+// Returns the events written (flow control admits at most a window more than the
+// broker took). The caller cancels `ctx` to end a write held by backpressure.
+long publish(pb::Broker::Stub& stub, grpc::ClientContext& ctx, double rate,
+             const std::atomic<bool>& stop) {
   pb::PublishStreamResponse res;
   auto writer = stub.PublishStream(&ctx, &res);
   pb::PublishStreamRequest msg;
@@ -52,9 +54,9 @@ long publish(pb::Broker::Stub& stub, double rate, const std::atomic<bool>& stop)
     ++sent;
   }
   writer->WritesDone();
-  if (auto status = writer->Finish(); !status.ok())
+  if (auto status = writer->Finish(); !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED)
     std::fprintf(stderr, "publish: %s\n", status.error_message().c_str());
-  return static_cast<long>(res.published());
+  return sent;
 }
 
 }  // namespace
@@ -97,7 +99,8 @@ int main(int argc, char** argv) {
 
   std::atomic<bool> stop{false};
   long published = 0;
-  std::thread publisher([&] { published = publish(*pub_stub, rate, stop); });
+  grpc::ClientContext pub_ctx;
+  std::thread publisher([&] { published = publish(*pub_stub, pub_ctx, rate, stop); });
 
   std::vector<std::int64_t> latencies_ns;
   latencies_ns.reserve(latency ? static_cast<std::size_t>(rate * seconds * 1.2) : 0);
@@ -123,6 +126,7 @@ int main(int argc, char** argv) {
   }
   const double window = std::chrono::duration<double>(Clock::now() - window_start).count();
   stop = true;
+  pub_ctx.TryCancel();  // its write may be held by backpressure now that nobody reads
   publisher.join();
   sub_ctx.TryCancel();
   stream->Finish();

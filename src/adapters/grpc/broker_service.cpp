@@ -114,7 +114,7 @@ grpc::ServerUnaryReactor* BrokerService::PublishBatch(Context* context, const By
 }
 
 grpc::ServerReadReactor<grpc::ByteBuffer>* BrokerService::PublishStream(Context* context, Bytes* out) {
-  return new class PublishStream(ctx_, context, out);
+  return new class PublishStream(ctx_, context, out);  // `class`: this method has the same name
 }
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* BrokerService::Subscribe(Context*) {

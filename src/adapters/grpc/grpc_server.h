@@ -1,10 +1,12 @@
 // The gRPC listener of evmeshd: the evmesh.v1.Broker service, the standard health
 // service (grpc.health.v1) and server reflection. See docs/grpc.md.
 //
-// start() binds (logging "grpc listening on HOST:PORT" with the real port);
-// begin_shutdown() ends every Subscribe stream with UNAVAILABLE, marks health
-// NOT_SERVING and shuts the server down on a thread of its own (new calls fail,
-// calls in progress get until the deadline); wait() joins that thread.
+// start() binds, plaintext or TLS (grpc.tls; PEM files read here), logging "grpc
+// listening on HOST:PORT" with the real port;
+// begin_shutdown() ends every Subscribe stream and every publish waiting for queue
+// space with UNAVAILABLE, marks health NOT_SERVING and shuts the server down on a
+// thread of its own (new calls fail, calls in progress get until the deadline);
+// wait() joins that thread.
 #pragma once
 
 #include <chrono>
