@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "config_reader.h"
+#include "mqtt_bridge_config.h"
 #include "evmesh/control/subscription_spec.h"
 #include "overrides.h"
 #include "spec_detail.h"
@@ -92,6 +93,7 @@ const std::vector<detail::SectionKeys>& schema() {
     }
     out.push_back({"delivery", {detail::kDeliveryKeys.begin(), detail::kDeliveryKeys.end()}});
     out.push_back({"subscriptions", {}});
+    out.push_back({detail::kMqttBridgesSection, {}});
     return out;
   }();
   return keys;
@@ -221,15 +223,17 @@ void check_limits(const Reader& r, const YAML::Node& root, const Config& config)
 // `root` is a mapping or null (load_config checked).
 Config read_config(const Reader& r, const YAML::Node& root) {
   Config config;
-  YAML::Node delivery, subscriptions;
+  YAML::Node delivery, subscriptions, mqtt_bridges;
   r.for_each(
       root, "", [&](const std::string& name, const YAML::Node& key_node, const YAML::Node& value) {
         if (name == "delivery") return delivery.reset(value);
         if (name == "subscriptions") return subscriptions.reset(value);
+        if (name == detail::kMqttBridgesSection) return mqtt_bridges.reset(value);
         auto section = std::ranges::find(kFieldSections, name, &Section::name);
         if (section == std::end(kFieldSections))
           r.fail(key_node, name,
-                 "unknown section (known: http, grpc, runtime, webhook, log, delivery, subscriptions)");
+                 "unknown section (known: http, grpc, runtime, webhook, log, delivery, subscriptions, "
+                 "mqtt_bridges)");
         read_fields(r, *section, value, config);
       });
   check_limits(r, root, config);
@@ -242,6 +246,7 @@ Config read_config(const Reader& r, const YAML::Node& root) {
     r.fail(detail::node_at(root, e.pointer), e.pointer, strip_pointer(e));
   }
   read_subscriptions(r, subscriptions, config);
+  detail::read_mqtt_bridges(r, mqtt_bridges, config);
   return config;
 }
 

@@ -59,6 +59,21 @@ struct WebhookConfig {
   std::chrono::milliseconds connect_timeout{5'000};
 };
 
+// One external MQTT broker evmeshd bridges to with Paho (docs/protocols.md, "Bridges").
+// Inbound: messages on `subscribe` filters become events. Outbound: subscriptions
+// with sink "mqtt://NAME/TOPIC" publish there. QoS 1 both ways.
+struct MqttTopicTypeConfig {
+  std::string filter;  // MQTT topic filter
+  std::string type;    // event type of a plain (non-CloudEvent) message on it
+};
+struct MqttBridgeConfig {
+  std::string name;                 // its key under mqtt_bridges
+  std::string url;                  // tcp://host:port
+  std::string client_id;            // default "evmesh-NAME"; "-in" / "-out" appended
+  int protocol_version = 4;         // 4 = MQTT 3.1.1, 5 = MQTT 5.0
+  std::string username, password;   // empty: none
+  std::chrono::milliseconds keepalive{30'000};
+
 struct LogConfig {
   std::string level = "info";     // trace, debug, info, warn, error, off
   std::string format = "plain";   // plain | json
@@ -74,6 +89,7 @@ struct Config {
   DeliveryPolicy delivery;        // defaults for every subscription
   SinkSpec sink_defaults;         // mode and timeout defaults
   std::vector<Subscription> subscriptions;
+  std::vector<MqttBridgeConfig> mqtt_bridges;
 };
 
 // Thrown only at start-up (and by reload later): names the file, line and key.
