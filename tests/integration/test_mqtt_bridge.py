@@ -18,7 +18,7 @@ import urllib.parse
 
 import paho.mqtt.client as paho
 
-from harness import Daemon, EvmeshTestCase, wait_until
+from harness import Daemon, EvmeshTestCase, Reply, wait_until
 from test_docs_examples import fenced_block_after
 
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -266,6 +266,39 @@ class InboundTest(BridgeTestCase):
         self.assertEqual(sorted(set(seqs)), list(range(total)))
         print(f"\ninbound across a restart: {total} sent, {len(seqs)} received, "
               f"{len(seqs) - len(set(seqs))} duplicate(s)")
+
+
+    def test_overloaded_mesh_makes_the_bridge_wait_not_drop(self):
+        broker = self.start_broker()
+        d = self.start_bridged(broker)
+        sink = self.make_sink(Reply(200, delay=0.05))
+        self.subscribe(sink.url, daemon=d, delivery={"queuecapacity": 1})
+        total = 20
+        args = ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1",
+                "-t", "devices/1/events", "-l"]
+        lines = "".join(json.dumps({"seq": i}) + "\n" for i in range(total))
+        subprocess.run(args, input=lines.encode(), check=True, timeout=20)
+        seqs = [r.json()["seq"] for r in sink.wait_for(total, timeout=30)]
+        self.assertEqual(seqs, list(range(total)))  # every one, in order
+        d.wait_for_log(r"bridge ext/in: the mesh is overloaded")
+
+    def test_messages_published_while_evmeshd_is_down_arrive_after_its_restart(self):
+        broker = self.start_broker()
+        sink = self.make_sink()
+        config = bridge_config(broker) + (
+            "subscriptions:\n"
+            f"  - {{id: all, sink: \"{sink.url}\"}}\n")
+        d = self.start_evmeshd(config)
+        d.wait_for_log(r"bridge ext/in: connected")
+        self.assertEqual(d.stop(), 0)
+        self.assertRegex(d.output(), r"bridge ext/in: disconnected(.|\n)*"
+                                     r"bridge ext/in: ingested 0 event\(s\), dropped 0 invalid, lost 0"
+                                     r"(.|\n)*bridge ext/out: disconnected")
+        for i in range(10):
+            self.assertTrue(mosquitto_pub(broker.port, "devices/1/events", json.dumps({"seq": i})))
+        self.start_evmeshd(config)
+        seqs = [r.json()["seq"] for r in sink.wait_for(10, timeout=20)]
+        self.assertEqual(seqs, list(range(10)))
 
 
 class OutboundTest(BridgeTestCase):

@@ -67,6 +67,11 @@ void MqttBridges::stop_ingest() {
     if (!b.in) continue;
     if (b.ingest) b.ingest->stop();
     b.in->stop(kDisconnectGrace);
+    if (b.ingest) {
+      const auto s = b.ingest->stats();
+      spdlog::info("bridge {}: ingested {} event(s), dropped {} invalid, lost {}", b.in->name(),
+                   s.ingested, s.invalid, s.lost);
+    }
   }
 }
 

@@ -71,6 +71,9 @@ void Ingest::handle(const mqtt::const_message_ptr& m) {
                    m->get_topic(), accepted.error().message);
       return;
     }
+    if (attempt == 2)
+      spdlog::debug("bridge {}: the mesh is overloaded ({}); waiting before reading more",
+                    connection_->name(), accepted.error().message);
     std::this_thread::sleep_for(backoff_delay(wait, std::min(attempt, 20u), std::nullopt, rng));
   }
 }

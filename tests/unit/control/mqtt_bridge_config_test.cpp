@@ -78,7 +78,7 @@ TEST_F(MqttBridgeConfigTest, ErrorsNameLineAndKey) {
     std::string key;
     std::string message;
   } cases[] = {
-      {"mqtt_bridges: [a]\n", 1, "mqtt_bridges", "must be a mapping, got a sequence"},
+      {"mqtt_bridges: [a]\n", 1, "mqtt_bridges", "must be a mapping, got a list"},
       {"mqtt_bridges:\n  a: {}\n", 2, "mqtt_bridges.a.url",
        "is required: the broker as tcp://HOST:PORT"},
       {"mqtt_bridges:\n  a b:\n    url: tcp://h:1\n", 2, "mqtt_bridges.a b",
@@ -99,7 +99,7 @@ TEST_F(MqttBridgeConfigTest, ErrorsNameLineAndKey) {
       {"mqtt_bridges:\n  a:\n    url: tcp://h:1\n    subscribe: a/b\n", 4,
        "mqtt_bridges.a.subscribe", "must be a list"},
       {"mqtt_bridges:\n  a:\n    url: tcp://h:1\n    protocol_version: 3\n", 4,
-       "mqtt_bridges.a.protocol_version", "must be one of \"4\", \"5\", got 3"},
+       "mqtt_bridges.a.protocol_version", "must be one of 4, 5, got 3"},
       {"mqtt_bridges:\n  a:\n    url: tcp://h:1\n    client_id: \"a b\"\n", 4,
        "mqtt_bridges.a.client_id", "must be 1 to 60 printable ASCII characters without spaces"},
       {"mqtt_bridges:\n  a:\n    url: tcp://h:1\n    initial_backoff: 2s\n    max_backoff: 1s\n",
