@@ -14,6 +14,7 @@
 #include "adapters/grpc/grpc_server.h"
 #include "adapters/http/http_server.h"
 #include "adapters/http/webhook_sink.h"
+#include "adapters/mqtt/mqtt_server.h"
 #include "adapters/mqtt_bridge/bridges.h"
 #include "evmesh/runtime/runtime.h"
 
@@ -30,6 +31,10 @@ class SinkRouter final : public SinkFactory {
   SinkRouter(SinkFactory& webhooks, SinkFactory& groups, SinkFactory& bridges)
       : webhooks_(webhooks), groups_(groups), bridges_(bridges) {}
   Result<std::shared_ptr<Sink>> make(const SinkSpec& spec) override {
+    if (spec.protocol == mqtt::kListenerProtocol) {
+      if (!mqtt_listener) return fail(Errc::invalid_subscription, "the MQTT listener is not enabled", "sink");
+      return mqtt_listener->make(spec);
+    }
     if (spec.protocol == "MQTT") return bridges_.make(spec);
     return spec.protocol == "GRPC" ? groups_.make(spec) : webhooks_.make(spec);
   }
@@ -38,6 +43,9 @@ class SinkRouter final : public SinkFactory {
   SinkFactory& webhooks_;
   SinkFactory& groups_;
   SinkFactory& bridges_;
+
+ public:
+  SinkFactory* mqtt_listener = nullptr;  // set once the MQTT listener exists
 };
 
 }  // namespace
@@ -89,6 +97,19 @@ int run(const control::Config& config) {
     stop_delivery();
     return 1;
   }
+  std::optional<mqtt::MqttServer> mqtt_server;
+  if (config.mqtt.enabled) {
+    mqtt_server.emplace(io, config.mqtt, runtime);
+    router.mqtt_listener = &mqtt_server->sinks();
+    auto started = mqtt_server->start();
+    if (started) started = mqtt_server->link_mesh(config.delivery);
+    if (!started) {
+      spdlog::error("cannot start the MQTT listener: {}", started.error().message);
+      server.close_all();
+      stop_delivery();
+      return 1;
+    }
+  }
   std::optional<grpc_adapter::GrpcServer> grpc_server;
   if (config.grpc.enabled) {
     grpc_server.emplace(io.get_executor(), config.grpc, runtime, groups, config.delivery,
@@ -111,6 +132,7 @@ int run(const control::Config& config) {
                  config.runtime.drain_timeout.count());
     // Reverse order of start: gRPC first (its streams end, its calls get a short
     // grace), then HTTP; consumer groups give up what no stream can take any more.
+    if (mqtt_server) mqtt_server->stop_accepting();
     if (grpc_server) grpc_server->begin_shutdown(std::chrono::milliseconds(1000));
     groups.shutdown();
     (*bridges)->stop_ingest();  // the external brokers queue for our sessions meanwhile
@@ -121,6 +143,7 @@ int run(const control::Config& config) {
       else
         spdlog::warn("drain timeout reached; undelivered events were dropped");
       server.close_all();
+      if (mqtt_server) mqtt_server->close_all();
       (*bridges)->stop();
       work.reset();
       // Let the posted socket closes run first, then end the pool.
