@@ -8,10 +8,12 @@ build_packages=(
   libboost1.81-dev libboost-system1.81-dev
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libssl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libpaho-mqttpp-dev libpaho-mqtt-dev
 )
 test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl python3-grpcio python3-protobuf openssl
+  mosquitto mosquitto-clients python3-paho-mqtt
 )
 
 packages=("${build_packages[@]}")

@@ -15,6 +15,8 @@
 #include <sstream>
 
 #include "config_reader.h"
+#include "mqtt_listener_config.h"
+#include "mqtt_bridge_config.h"
 #include "evmesh/control/subscription_spec.h"
 #include "overrides.h"
 #include "spec_detail.h"
@@ -76,6 +78,25 @@ const Field kLog[] = {
                  c.log.level = r.one_of(n, k, {"trace", "debug", "info", "warn", "error", "off"})),
     EVMESH_FIELD("format", c.log.format = r.one_of(n, k, {"plain", "json"})),
 };
+const Field kMqtt[] = {
+    EVMESH_FIELD("enabled", c.mqtt.enabled = r.one_of(n, k, {"true", "false"}) == "true"),
+    EVMESH_FIELD("host", c.mqtt.host = r.text(n, k)),
+    EVMESH_FIELD("port", c.mqtt.port = r.integer(n, k, 0, 65535)),
+    EVMESH_FIELD("max_packet_bytes", c.mqtt.max_packet_bytes = r.size(n, k, 64, 268'435'460)),
+    EVMESH_FIELD("max_connections", c.mqtt.max_connections = r.integer(n, k, 1, 10'000'000)),
+    EVMESH_FIELD("receive_maximum", c.mqtt.receive_maximum = r.integer(n, k, 1, 65535)),
+    EVMESH_FIELD("topic_alias_maximum", c.mqtt.topic_alias_maximum = r.integer(n, k, 0, 65535)),
+    EVMESH_FIELD("connect_timeout", c.mqtt.connect_timeout = r.duration(n, k, false)),
+    EVMESH_FIELD("max_queued_messages", c.mqtt.max_queued_messages = r.integer(n, k, 1, 10'000'000)),
+    EVMESH_FIELD("max_session_expiry", c.mqtt.max_session_expiry = r.duration(n, k, true)),
+    EVMESH_FIELD("max_retained_messages", c.mqtt.max_retained_messages = r.integer(n, k, 0, 100'000'000)),
+    EVMESH_FIELD("event_topic", c.mqtt.event_topic = r.text(n, k)),
+    EVMESH_FIELD("event_mode", c.mqtt.event_mode = r.one_of(n, k, {"binary", "structured"})),
+    EVMESH_FIELD("event_qos", c.mqtt.event_qos = r.integer(n, k, 0, 2)),
+    EVMESH_FIELD("source_prefix", c.mqtt.source_prefix = r.text(n, k)),
+    EVMESH_FIELD("default_type", c.mqtt.default_type = r.text(n, k)),
+    EVMESH_FIELD("topic_types", c.mqtt.topic_types = detail::read_topic_types(r, n, k)),
+};
 #undef EVMESH_FIELD
 
 struct Section {
@@ -83,7 +104,8 @@ struct Section {
   std::span<const Field> fields;
 };
 const Section kFieldSections[] = {
-    {"http", kHttp}, {"grpc", kGrpc}, {"runtime", kRuntime}, {"webhook", kWebhook}, {"log", kLog}};
+    {"http", kHttp}, {"grpc", kGrpc}, {"runtime", kRuntime}, {"webhook", kWebhook}, {"log", kLog},
+    {"mqtt", kMqtt}};
 
 const std::vector<detail::SectionKeys>& schema() {
   static const auto keys = [] {
@@ -95,6 +117,7 @@ const std::vector<detail::SectionKeys>& schema() {
     }
     out.push_back({"delivery", {detail::kDeliveryKeys.begin(), detail::kDeliveryKeys.end()}});
     out.push_back({"subscriptions", {}});
+    out.push_back({detail::kMqttBridgesSection, {}});
     return out;
   }();
   return keys;
@@ -224,15 +247,17 @@ void check_limits(const Reader& r, const YAML::Node& root, const Config& config)
 // `root` is a mapping or null (load_config checked).
 Config read_config(const Reader& r, const YAML::Node& root) {
   Config config;
-  YAML::Node delivery, subscriptions;
+  YAML::Node delivery, subscriptions, mqtt_bridges;
   r.for_each(
       root, "", [&](const std::string& name, const YAML::Node& key_node, const YAML::Node& value) {
         if (name == "delivery") return delivery.reset(value);
         if (name == "subscriptions") return subscriptions.reset(value);
+        if (name == detail::kMqttBridgesSection) return mqtt_bridges.reset(value);
         auto section = std::ranges::find(kFieldSections, name, &Section::name);
         if (section == std::end(kFieldSections))
           r.fail(key_node, name,
-                 "unknown section (known: http, grpc, runtime, webhook, log, delivery, subscriptions)");
+                 "unknown section (known: http, grpc, runtime, webhook, log, mqtt, delivery, subscriptions, "
+                 "mqtt_bridges)");
         read_fields(r, *section, value, config);
       });
   check_limits(r, root, config);
@@ -245,6 +270,7 @@ Config read_config(const Reader& r, const YAML::Node& root) {
     r.fail(detail::node_at(root, e.pointer), e.pointer, strip_pointer(e));
   }
   read_subscriptions(r, subscriptions, config);
+  detail::read_mqtt_bridges(r, mqtt_bridges, config);
   return config;
 }
 

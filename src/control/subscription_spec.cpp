@@ -89,6 +89,16 @@ Result<void> parse_headers(const json& headers, SinkSpec& sink) {
   return {};
 }
 
+// An absolute URI; an mqtt:// sink may also be a URI template whose {attribute}
+// placeholders name the topic per event (docs/mqtt-bridges.md).
+bool valid_sink(const std::string& uri) {
+  if (valid_uri(uri)) return true;
+  if (!starts_with_icase(uri, "mqtt://")) return false;
+  std::string plain;
+  std::ranges::copy_if(uri, std::back_inserter(plain), [](char c) { return c != '{' && c != '}'; });
+  return valid_uri(plain);
+}
+
 Result<void> parse_protocol(const json& body, SinkSpec& sink) {
   auto it = body.find("protocol");
   if (it == body.end()) {
@@ -114,11 +124,19 @@ Result<void> parse_protocol(const json& body, SinkSpec& sink) {
     sink.protocol = name;
     return {};
   }
+  // MQTT: events are published through the MQTT bridge BRIDGE to TOPIC on its
+  // external broker (docs/protocols.md, "Bridges"); the bridges check the rest.
+  if (name == "MQTT") {
+    if (!starts_with_icase(sink.uri, "mqtt://"))
+      return invalid("sink", "an MQTT sink must be \"mqtt://BRIDGE/TOPIC\", got " + detail::quote(sink.uri));
+    sink.protocol = name;
+    return {};
+  }
   if (to_lower(name) == "http")
     return invalid("protocol", "protocol names are case-sensitive: use \"HTTP\", " + got(*it));
   if (std::ranges::find(kOtherProtocols, name) != kOtherProtocols.end())
-    return invalid("protocol", "protocol '" + name + "' is not supported yet (supported: HTTP, GRPC)");
-  return invalid("protocol", "unknown protocol " + detail::quote(name) + " (supported: HTTP, GRPC)");
+    return invalid("protocol", "protocol '" + name + "' is not supported yet (supported: HTTP, GRPC, MQTT)");
+  return invalid("protocol", "unknown protocol " + detail::quote(name) + " (supported: HTTP, GRPC, MQTT)");
 }
 
 Result<void> parse_protocol_settings(const json& body, SinkSpec& sink) {
@@ -208,7 +226,7 @@ Result<Subscription> parse_subscription(const json& body, const DeliveryPolicy& 
     return invalid("sink",
                    "is required: the URI events are delivered to, such as "
                    "\"http://127.0.0.1:9000/hook\"");
-  if (!sink->is_string() || !valid_uri(sink->get_ref<const std::string&>()))
+  if (!sink->is_string() || !valid_sink(sink->get_ref<const std::string&>()))
     return invalid("sink",
                    "must be an absolute URI such as \"http://127.0.0.1:9000/hook\", " + got(*sink));
   sub.sink.uri = sink->get<std::string>();

@@ -14,6 +14,8 @@
 #include "adapters/grpc/grpc_server.h"
 #include "adapters/http/http_server.h"
 #include "adapters/http/webhook_sink.h"
+#include "adapters/mqtt/mqtt_server.h"
+#include "adapters/mqtt_bridge/bridges.h"
 #include "evmesh/runtime/runtime.h"
 
 namespace evmesh::daemon {
@@ -22,17 +24,28 @@ namespace asio = boost::asio;
 namespace {
 
 // Routes each subscription's sink by protocol: "GRPC" (grpc-group:NAME) to the gRPC
-// adapter's consumer groups, everything else to webhooks.
+// adapter's consumer groups, "MQTT" (mqtt://BRIDGE/TOPIC) to the MQTT bridges,
+// everything else to webhooks.
 class SinkRouter final : public SinkFactory {
  public:
-  SinkRouter(SinkFactory& webhooks, SinkFactory& groups) : webhooks_(webhooks), groups_(groups) {}
+  SinkRouter(SinkFactory& webhooks, SinkFactory& groups, SinkFactory& bridges)
+      : webhooks_(webhooks), groups_(groups), bridges_(bridges) {}
   Result<std::shared_ptr<Sink>> make(const SinkSpec& spec) override {
+    if (spec.protocol == mqtt::kListenerProtocol) {
+      if (!mqtt_listener) return fail(Errc::invalid_subscription, "the MQTT listener is not enabled", "sink");
+      return mqtt_listener->make(spec);
+    }
+    if (spec.protocol == "MQTT") return bridges_.make(spec);
     return spec.protocol == "GRPC" ? groups_.make(spec) : webhooks_.make(spec);
   }
 
  private:
   SinkFactory& webhooks_;
   SinkFactory& groups_;
+  SinkFactory& bridges_;
+
+ public:
+  SinkFactory* mqtt_listener = nullptr;  // set once the MQTT listener exists
 };
 
 }  // namespace
@@ -60,7 +73,13 @@ int run(const control::Config& config) {
                                  {config.webhook.max_idle_connections_per_sink,
                                   config.webhook.connect_timeout});
   grpc_adapter::GroupRegistry groups;
-  SinkRouter router(sinks, groups);
+  auto bridges = mqtt_bridge::MqttBridges::create(delivery_io.get_executor(), config.mqtt_bridges);
+  if (!bridges) {
+    spdlog::error("{}", bridges.error().message);
+    stop_delivery();
+    return 1;
+  }
+  SinkRouter router(sinks, groups, **bridges);
   Runtime runtime(delivery_io.get_executor(), {config.runtime.max_subscriptions}, router);
   for (const auto& sub : config.subscriptions) {
     if (auto created = runtime.create(sub); !created) {
@@ -78,6 +97,19 @@ int run(const control::Config& config) {
     stop_delivery();
     return 1;
   }
+  std::optional<mqtt::MqttServer> mqtt_server;
+  if (config.mqtt.enabled) {
+    mqtt_server.emplace(io, config.mqtt, runtime);
+    router.mqtt_listener = &mqtt_server->sinks();
+    auto started = mqtt_server->start();
+    if (started) started = mqtt_server->link_mesh(config.delivery);
+    if (!started) {
+      spdlog::error("cannot start the MQTT listener: {}", started.error().message);
+      server.close_all();
+      stop_delivery();
+      return 1;
+    }
+  }
   std::optional<grpc_adapter::GrpcServer> grpc_server;
   if (config.grpc.enabled) {
     grpc_server.emplace(io.get_executor(), config.grpc, runtime, groups, config.delivery,
@@ -89,6 +121,7 @@ int run(const control::Config& config) {
       return 1;
     }
   }
+  (*bridges)->start(runtime);
   spdlog::info("evmeshd started: {} threads, {} delivery threads, {} subscriptions", threads,
                config.runtime.delivery_threads, config.subscriptions.size());
 
@@ -99,8 +132,10 @@ int run(const control::Config& config) {
                  config.runtime.drain_timeout.count());
     // Reverse order of start: gRPC first (its streams end, its calls get a short
     // grace), then HTTP; consumer groups give up what no stream can take any more.
+    if (mqtt_server) mqtt_server->stop_accepting();
     if (grpc_server) grpc_server->begin_shutdown(std::chrono::milliseconds(1000));
     groups.shutdown();
+    (*bridges)->stop_ingest();  // the external brokers queue for our sessions meanwhile
     server.stop_accepting();
     runtime.shutdown(config.runtime.drain_timeout, [&](bool drained) {
       if (drained)
@@ -108,6 +143,8 @@ int run(const control::Config& config) {
       else
         spdlog::warn("drain timeout reached; undelivered events were dropped");
       server.close_all();
+      if (mqtt_server) mqtt_server->close_all();
+      (*bridges)->stop();
       work.reset();
       // Let the posted socket closes run first, then end the pool.
       asio::post(io, [&io] { io.stop(); });

@@ -72,6 +72,55 @@ struct WebhookConfig {
   std::chrono::milliseconds connect_timeout{5'000};
 };
 
+// One external MQTT broker evmeshd bridges to with Paho (docs/protocols.md, "Bridges").
+// Inbound: messages on `subscribe` filters become events. Outbound: subscriptions
+// with sink "mqtt://NAME/TOPIC" publish there. QoS 1 both ways.
+struct MqttTopicTypeConfig {
+  std::string filter;  // MQTT topic filter
+  std::string type;    // event type of a plain (non-CloudEvent) message on it
+};
+struct MqttBridgeConfig {
+  std::string name;                 // its key under mqtt_bridges
+  std::string url;                  // tcp://host:port
+  std::string client_id;            // default "evmesh-NAME"; "-in" / "-out" appended
+  int protocol_version = 4;         // 4 = MQTT 3.1.1, 5 = MQTT 5.0
+  std::string username, password;   // empty: none
+  std::chrono::milliseconds keepalive{30'000};
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds session_expiry{86'400'000};  // MQTT 5: the broker keeps our session
+  std::chrono::milliseconds initial_backoff{200};        // reconnect schedule
+  std::chrono::milliseconds max_backoff{30'000};
+  std::vector<std::string> subscribe;                    // topic filters ingested at QoS 1
+  std::size_t max_in_flight = 64;   // outbound QoS 1 publishes awaiting PUBACK
+  std::size_t max_message_bytes = 1 << 20;  // inbound payload; larger ones are dropped
+  std::vector<MqttTopicTypeConfig> types;                // first match wins
+  std::string default_type = "io.evmesh.mqtt.message";
+};
+
+// The native MQTT 3.1.1 / 5.0 listener (docs/protocols.md). Off by default.
+struct MqttListenerConfig {
+  bool enabled = false;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 1883;
+  std::size_t max_packet_bytes = 1 << 20;          // a bigger packet closes the connection (0x95)
+  std::size_t max_connections = 100'000;
+  std::uint16_t receive_maximum = 1024;            // QoS 2 messages a client may have in flight to us
+  std::uint16_t topic_alias_maximum = 64;          // topic aliases a 5.0 client may set
+  std::chrono::milliseconds connect_timeout{10'000};  // TCP accept -> CONNECT
+  std::size_t max_queued_messages = 1000;          // per session: queued QoS 1/2 (offline or slow)
+  std::chrono::milliseconds max_session_expiry{86'400'000};  // cap; 3.1.1 persistent sessions get this
+  std::size_t max_retained_messages = 100'000;
+  // Mesh -> MQTT: the topic an event is published on when it has no `mqtttopic`
+  // extension; {attribute} is replaced by the attribute's value.
+  std::string event_topic = "events/{type}";
+  std::string event_mode = "binary";               // binary | structured (for 5.0 subscribers)
+  unsigned event_qos = 1;
+  // MQTT -> mesh: a plain message becomes an event with these defaults.
+  std::string source_prefix = "/mqtt/";            // source = prefix + client id
+  std::string default_type = "io.evmesh.mqtt.message";
+  std::vector<MqttTopicTypeConfig> topic_types;    // first match wins
+};
+
 struct LogConfig {
   std::string level = "info";     // trace, debug, info, warn, error, off
   std::string format = "plain";   // plain | json
@@ -87,6 +136,8 @@ struct Config {
   DeliveryPolicy delivery;        // defaults for every subscription
   SinkSpec sink_defaults;         // mode and timeout defaults
   std::vector<Subscription> subscriptions;
+  std::vector<MqttBridgeConfig> mqtt_bridges;
+  MqttListenerConfig mqtt;
 };
 
 // Thrown only at start-up (and by reload later): names the file, line and key.

@@ -117,7 +117,7 @@ TEST_F(SubscriptionsConfigTest, ErrorsNameTheSubscriptionKeyAndLine) {
                "is required (it may be left out only for http:// and https:// sinks)");
   expect_error(error(head + "  - id: b\n    sink: http://h/\n    protocol: MQTT5\n"), file(), 6,
                "subscriptions[1].protocol",
-               "protocol 'MQTT5' is not supported yet (supported: HTTP, GRPC)");
+               "protocol 'MQTT5' is not supported yet (supported: HTTP, GRPC, MQTT)");
   expect_error(error(head + "  - id: b\n    sink: http://h/\n    delivery:\n      mode: binary\n"
                             "      concurrency: 0\n"),
                file(), 8, "subscriptions[1].delivery.concurrency",

@@ -54,6 +54,16 @@ TEST(ParseSubscription, HttpsSinkAlsoInfersHttp) {
   EXPECT_EQ(parse_ok({{"sink", "HTTPS://example.com/x"}}).sink.protocol, "HTTP");
 }
 
+// MQTT sinks go to a bridge; their topic may be a template (docs/mqtt-bridges.md).
+TEST(ParseSubscription, MqttSinkMayBeATopicTemplate) {
+  auto sub = parse_ok({{"sink", "mqtt://plant/orders/{type}"}, {"protocol", "MQTT"}});
+  EXPECT_EQ(sub.sink.protocol, "MQTT");
+  EXPECT_EQ(sub.sink.uri, "mqtt://plant/orders/{type}");
+  auto e = parse_error({{"sink", "http://h/{type}"}, {"protocol", "HTTP"}});
+  EXPECT_EQ(e.pointer, "sink");
+  EXPECT_EQ(parse_error({{"sink", "mqtt://plant/t"}}).pointer, "protocol");
+}
+
 TEST(ParseSubscription, ReadsEveryProperty) {
   auto sub = parse_ok(json::parse(R"({
     "id": "orders", "source": "/shop", "types": ["a.created", "a.deleted"],
@@ -223,11 +233,13 @@ INSTANTIATE_TEST_SUITE_P(
                   "protocol",
                   "protocol: is required (it may be left out only for http:// and https:// sinks)"},
         ErrorCase{with_sink({{"protocol", "MQTT5"}}), "protocol",
-                  "protocol: protocol 'MQTT5' is not supported yet (supported: HTTP, GRPC)"},
+                  "protocol: protocol 'MQTT5' is not supported yet (supported: HTTP, GRPC, MQTT)"},
+        ErrorCase{with_sink({{"protocol", "MQTT"}}), "sink",
+                  "sink: an MQTT sink must be \"mqtt://BRIDGE/TOPIC\", got \"http://127.0.0.1:9000/hook\""},
         ErrorCase{with_sink({{"protocol", "http"}}), "protocol",
                   "protocol: protocol names are case-sensitive: use \"HTTP\", got \"http\""},
         ErrorCase{with_sink({{"protocol", "CARRIER-PIGEON"}}), "protocol",
-                  "protocol: unknown protocol \"CARRIER-PIGEON\" (supported: HTTP, GRPC)"},
+                  "protocol: unknown protocol \"CARRIER-PIGEON\" (supported: HTTP, GRPC, MQTT)"},
         ErrorCase{with_sink({{"protocol", ""}}), "protocol",
                   "protocol: must be a non-empty string such as \"HTTP\", got \"\""},
         ErrorCase{settings(json::array()), "protocolsettings",

@@ -1,0 +1,87 @@
+// Broker: the shared state of the MQTT listener — sessions by client id, the
+// subscription trie, retained messages — and the routing of one message to every
+// matching session. Any thread.
+//
+// Lock order: sessions_mutex_ -> Session::mutex; tree_mutex_ and retained_mutex_ are
+// never held while taking another lock (route() collects targets, unlocks, offers).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "message.h"
+#include "session.h"
+#include "topic_tree.h"
+
+namespace evmesh::mqtt {
+
+struct BrokerLimits {
+  std::size_t max_queued_messages = 1000;      // per session, not yet sent
+  std::uint32_t max_session_expiry = 86'400;   // seconds; also what 3.1.1 clean_session=0 gets
+  std::size_t max_retained_messages = 100'000;
+};
+
+struct BrokerStats {
+  std::size_t sessions = 0;
+  std::size_t subscriptions = 0;
+  std::size_t retained = 0;
+};
+
+class Broker : public std::enable_shared_from_this<Broker> {
+ public:
+  Broker(boost::asio::any_io_executor ex, BrokerLimits limits);
+
+  struct Attached {
+    SessionPtr session;
+    bool present = false;                    // an existing session was resumed
+    std::shared_ptr<Connection> previous;    // a connection to take over from (tell it)
+  };
+  // CONNECT accepted: finds or (re)creates the session for `client_id`.
+  Attached attach(const std::string& client_id, bool clean_start, const std::shared_ptr<Connection>& conn);
+
+  // The connection ended. `expiry` in seconds (0 = the session ends now). `will`
+  // (may be null) is published after `will_delay` unless the client returns first.
+  void detach(const SessionPtr& s, const Connection* conn, std::uint32_t expiry, MessagePtr will,
+              std::uint32_t will_delay);
+
+  // Stores or clears the retained message (when msg->retain) and routes it. Returns
+  // the number of sessions it was offered to.
+  std::size_t publish(const MessagePtr& msg);
+
+  struct SubscribeOutcome {
+    std::uint8_t reason = 0;  // granted QoS or a failure reason code
+  };
+  SubscribeOutcome subscribe(const SessionPtr& s, const SubscribeTopic& t, std::uint32_t subscription_id);
+  // Returns true when the subscription existed.
+  bool unsubscribe(const SessionPtr& s, const std::string& filter);
+
+  // Queues one delivery on a session and wakes its connection.
+  void offer(const SessionPtr& s, Delivery d);
+
+  BrokerStats stats() const;
+  const BrokerLimits& limits() const { return limits_; }
+
+ private:
+  void end_session(const SessionPtr& s);  // sessions_mutex_ not held
+  void store_retained(const MessagePtr& msg);
+  void deliver_retained(const SessionPtr& s, std::string_view filter, const SubOptions& o);
+  void after(std::uint32_t seconds, std::function<void()> f);
+
+  boost::asio::any_io_executor ex_;
+  BrokerLimits limits_;
+  mutable std::mutex sessions_mutex_;
+  std::unordered_map<std::string, SessionPtr> sessions_;
+  mutable std::shared_mutex tree_mutex_;
+  TopicTree tree_;
+  mutable std::mutex retained_mutex_;
+  std::unordered_map<std::string, MessagePtr> retained_;
+};
+
+}  // namespace evmesh::mqtt

@@ -1,0 +1,319 @@
+#include "connection.h"
+
+#include <cstring>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+namespace evmesh::mqtt {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+constexpr std::size_t kReadChunk = 16 * 1024;
+}
+
+Connection::Connection(tcp::socket socket, std::shared_ptr<ServerContext> ctx)
+    : socket_(std::move(socket)), ctx_(std::move(ctx)), keepalive_(socket_.get_executor()),
+      id_(ctx_->next_connection_id++) {
+  ++ctx_->connections;
+}
+
+Connection::~Connection() { --ctx_->connections; }
+
+std::string Connection::tag() const {
+  return "mqtt#" + std::to_string(id_) + (client_id_.empty() ? "" : " '" + client_id_ + "'");
+}
+
+void Connection::start() {
+  error_code ec;
+  socket_.set_option(tcp::no_delay(true), ec);  // latency must not wait on Nagle
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+    self->arm_keepalive(self->ctx_->limits.connect_timeout);
+    self->do_read();
+  });
+}
+
+void Connection::arm_keepalive(std::chrono::milliseconds after) {
+  keepalive_.expires_after(after);
+  keepalive_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (ec || self->closed_) return;
+    if (self->version_ == 0) {
+      self->ctx_->log->debug("{}: no CONNECT within the connect timeout; closing", self->tag());
+      self->close_now();
+      return;
+    }
+    self->fail(reason::keep_alive_timeout, "no packet within 1.5 x the keep alive; closing");
+  });
+}
+
+void Connection::do_read() {
+  if (closing_ || closed_) return;
+  if (rbuf_.size() - rlen_ < kReadChunk) rbuf_.resize(std::max(rbuf_.size() * 2, rlen_ + kReadChunk));
+  socket_.async_read_some(asio::buffer(rbuf_.data() + rlen_, rbuf_.size() - rlen_),
+                          [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
+}
+
+void Connection::on_read(const error_code& ec, std::size_t n) {
+  if (closed_) return;
+  if (ec) {
+    if (ec != asio::error::eof && ec != asio::error::operation_aborted)
+      ctx_->log->debug("{}: read failed: {}", tag(), ec.message());
+    close_now();
+    return;
+  }
+  rlen_ += n;
+  if (!process_frames()) return;
+  if (keepalive_span_.count() > 0 && version_ != 0) arm_keepalive(keepalive_span_);
+  do_read();
+}
+
+bool Connection::process_frames() {
+  std::size_t pos = 0;
+  while (!closing_ && !closed_) {
+    std::string_view avail(rbuf_.data() + pos, rlen_ - pos);
+    auto header = parse_frame_header(avail);
+    if (!header) {
+      fail(header.error().reason, header.error().message);
+      return false;
+    }
+    if (!*header) break;
+    const auto& h = **header;
+    std::size_t total = h.header_size + h.remaining;
+    if (total > ctx_->limits.max_packet_bytes) {
+      fail(reason::packet_too_large, "a packet of " + std::to_string(total) + " bytes exceeds the maximum of " +
+                                         std::to_string(ctx_->limits.max_packet_bytes));
+      return false;
+    }
+    if (avail.size() < total) {
+      if (rbuf_.size() < total) rbuf_.reserve(total);
+      break;
+    }
+    auto packet = decode_packet(h.first, avail.substr(h.header_size, h.remaining), version_);
+    pos += total;
+    if (!packet) {
+      if (version_ == 0)
+        refuse_connect(packet.error());
+      else
+        fail(packet.error().reason, packet.error().message);
+      return false;
+    }
+    handle(std::move(*packet));
+  }
+  if (pos) {
+    std::memmove(rbuf_.data(), rbuf_.data() + pos, rlen_ - pos);
+    rlen_ -= pos;
+  }
+  if (rbuf_.size() > 4 * kReadChunk && rlen_ < kReadChunk) rbuf_.resize(2 * kReadChunk);  // give back
+  return !closing_ && !closed_;
+}
+
+void Connection::handle(Packet&& p) {
+  std::visit(
+      [&](auto&& packet) {
+        using T = std::decay_t<decltype(packet)>;
+        if constexpr (std::is_same_v<T, Connect>) {
+          on_connect(std::move(packet));
+        } else if constexpr (std::is_same_v<T, Publish>) {
+          on_publish(std::move(packet));
+        } else if constexpr (std::is_same_v<T, Ack>) {
+          on_ack(packet);
+        } else if constexpr (std::is_same_v<T, Subscribe>) {
+          on_subscribe(packet);
+        } else if constexpr (std::is_same_v<T, Unsubscribe>) {
+          on_unsubscribe(packet);
+        } else if constexpr (std::is_same_v<T, PingReq>) {
+          send(PingResp{});
+        } else if constexpr (std::is_same_v<T, Disconnect>) {
+          on_disconnect(packet);
+        } else if constexpr (std::is_same_v<T, Auth>) {
+          fail(reason::protocol_error, "AUTH without an authentication method in CONNECT");
+        } else {
+          fail(reason::protocol_error, "a client must not send this packet type");
+        }
+      },
+      std::move(p));
+}
+
+void Connection::send(const Packet& p) {
+  Chunk c;
+  encode_packet(p, version_ ? version_ : kMqtt5, c.head);
+  outbox_.push_back(std::move(c));
+  do_write();
+}
+
+bool Connection::send_publish(const Delivery& d, std::uint16_t packet_id, bool dup) {
+  const Message& m = *d.msg;
+  Publish head;
+  head.dup = dup;
+  head.qos = d.qos;
+  head.retain = d.retain;
+  head.topic = m.topic;
+  head.packet_id = d.qos ? packet_id : 0;
+  if (version_ == kMqtt5) {
+    head.props = m.props;
+    head.props.subscription_ids = d.subscription_ids;
+    if (m.expires_at) {
+      auto left = std::chrono::duration_cast<std::chrono::seconds>(*m.expires_at - Clock::now()).count();
+      head.props.message_expiry = static_cast<std::uint32_t>(std::max<long long>(left, 0));
+    }
+  }
+  auto payload = m.payload_ptr_for(version_);
+  // A client's Maximum Packet Size: what it cannot take is discarded (3.1.2.11.4).
+  if (client_max_packet_ && encoded_publish_size(head, payload->size(), version_) > client_max_packet_)
+    return false;
+  Chunk c;
+  encode_publish_head(head, payload->size(), version_, c.head);
+  c.payload = std::move(payload);
+  outbox_.push_back(std::move(c));
+  return true;
+}
+
+void Connection::schedule_flush() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->flush(); });
+}
+
+void Connection::flush() {
+  if (closed_ || !session_) return;
+  {
+    std::lock_guard lock(session_->mutex);
+    session_->flush_scheduled = false;
+    if (session_->owner != this) return;
+    auto now = Clock::now();
+    while (!session_->queue.empty()) {
+      auto& d = session_->queue.front();
+      if (d.msg->expires_at && *d.msg->expires_at <= now) {  // expired while queued (3.3.2.3.3)
+        session_->queue.pop_front();
+        continue;
+      }
+      std::uint16_t pid = 0;
+      if (d.qos > 0) {
+        if (session_->inflight.size() >= client_receive_maximum_) break;
+        pid = session_->next_packet_id();
+        if (pid == 0) break;
+      }
+      if (!send_publish(d, pid, false)) {
+        session_->queue.pop_front();
+        continue;
+      }
+      if (d.qos > 0) session_->inflight.emplace(pid, Inflight{std::move(d), false});
+      session_->queue.pop_front();
+    }
+  }
+  do_write();
+}
+
+void Connection::resend_inflight() {
+  std::lock_guard lock(session_->mutex);
+  for (auto& [pid, f] : session_->inflight) {
+    if (f.released)
+      send(Ack{PacketType::pubrel, pid, reason::success, {}});
+    else
+      send_publish(f.delivery, pid, true);
+  }
+}
+
+void Connection::do_write() {
+  if (write_in_flight_ || outbox_.empty() || closed_) return;
+  write_in_flight_ = true;
+  writing_.swap(outbox_);
+  std::vector<asio::const_buffer> buffers;
+  buffers.reserve(writing_.size() * 2);
+  for (const auto& c : writing_) {
+    buffers.emplace_back(asio::buffer(c.head));
+    if (c.payload && !c.payload->empty()) buffers.emplace_back(asio::buffer(*c.payload));
+  }
+  asio::async_write(socket_, buffers,
+                    [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_write(ec, n); });
+}
+
+void Connection::on_write(const error_code& ec, std::size_t) {
+  write_in_flight_ = false;
+  writing_.clear();
+  if (ec) {
+    ctx_->log->debug("{}: write failed: {}", tag(), ec.message());
+    close_now();
+    return;
+  }
+  if (!outbox_.empty()) {
+    do_write();
+    return;
+  }
+  if (closing_) close_now();
+}
+
+void Connection::fail(std::uint8_t code, std::string why) {
+  if (closing_ || closed_) return;
+  ctx_->log->debug("{}: closing: reason 0x{:02x}: {}", tag(), code, why);
+  if (version_ == kMqtt5 && connack_sent_) {
+    Disconnect d{code, {}};
+    if (problem_info_) d.props.reason_string = why.substr(0, 512);
+    send(d);
+  }
+  close_after_write();
+}
+
+void Connection::refuse_connect(const DecodeError& e) {
+  ctx_->log->debug("{}: CONNECT refused: reason 0x{:02x}: {}", tag(), e.reason, e.message);
+  if (e.connect_version == kMqtt5) {
+    version_ = kMqtt5;
+    Connack ack{false, e.reason, {}};
+    ack.props.reason_string = e.message.substr(0, 512);
+    send(ack);
+  } else if (e.reason == reason::unsupported_protocol_version) {
+    // 3.1.1 3.1.2.2: an unsupported level gets return code 0x01 in the 3.1.1 form.
+    version_ = kMqtt311;
+    send(Connack{false, reason::v3_unacceptable_protocol, {}});
+  }
+  version_ = 0;
+  close_after_write();
+}
+
+void Connection::close_after_write() {
+  closing_ = true;
+  if (!write_in_flight_ && outbox_.empty())
+    close_now();
+  else
+    do_write();
+}
+
+void Connection::close_now() {
+  if (closed_) return;
+  closed_ = true;
+  closing_ = true;
+  keepalive_.cancel();
+  error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  finish();
+}
+
+void Connection::finish() {
+  if (finished_) return;
+  finished_ = true;
+  if (!session_) return;
+  ctx_->broker->detach(session_, this, session_expiry_, std::exchange(will_, nullptr), will_delay_);
+  session_.reset();
+}
+
+void Connection::take_over() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->fail(reason::session_taken_over, "another connection took over the client id");
+  });
+}
+
+void Connection::shut_down() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->version_ == 0) {
+      self->close_now();
+      return;
+    }
+    self->fail(reason::server_shutting_down, "the server is shutting down");
+  });
+}
+
+}  // namespace evmesh::mqtt

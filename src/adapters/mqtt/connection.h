@@ -1,0 +1,114 @@
+// Connection: one MQTT network connection, 3.1.1 or 5.0, on its own strand.
+//
+// Reads frames (fixed header, then the body once it is all there; a packet over
+// max_packet_bytes closes the connection with 0x95), decodes them strictly
+// (codec.h) and hands each to its handler (handle_*.cpp). Writes are batched: every
+// packet produced while a write is in flight joins the next gather write, and a
+// PUBLISH is a small per-subscriber head plus the shared payload buffer.
+// Keep-alive: no packet for 1.5 x the keep alive closes with 0x8D. A protocol
+// violation closes with its reason code: a DISCONNECT (5.0, after CONNACK) or a
+// CONNACK carrying the reason (during CONNECT), then the socket.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "codec.h"
+#include "message.h"
+#include "server_context.h"
+
+namespace evmesh::mqtt {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using tcp = boost::asio::ip::tcp;
+  Connection(tcp::socket socket, std::shared_ptr<ServerContext> ctx);
+  ~Connection();
+
+  void start();
+  // Any thread: the session has deliveries waiting.
+  void schedule_flush();
+  // Any thread: another connection took over this client id (0x8E).
+  void take_over();
+  // Any thread: the server is stopping (0x8B).
+  void shut_down();
+
+ private:
+  friend struct Handlers;
+  // Reading
+  void do_read();
+  void on_read(const boost::system::error_code& ec, std::size_t n);
+  bool process_frames();  // false when the connection is closing
+  void handle(Packet&& p);
+  void arm_keepalive(std::chrono::milliseconds after);
+
+  // Handlers (handle_connect.cpp, handle_publish.cpp, handle_subscribe.cpp)
+  void on_connect(Connect&& c);
+  void on_publish(Publish&& p);
+  void on_ack(const Ack& a);
+  void on_subscribe(const Subscribe& s);
+  void on_unsubscribe(const Unsubscribe& u);
+  void on_disconnect(const Disconnect& d);
+  std::optional<std::uint8_t> accept_inbound(Publish& p, MessagePtr& msg);
+
+  // Writing
+  void send(const Packet& p);
+  // False when the packet would exceed the client's Maximum Packet Size (not sent).
+  bool send_publish(const Delivery& d, std::uint16_t packet_id, bool dup);
+  void flush();  // session queue -> outbox, within the client's receive maximum
+  void resend_inflight();
+  void do_write();
+  void on_write(const boost::system::error_code& ec, std::size_t n);
+
+  // Ending
+  void fail(std::uint8_t reason, std::string why);  // protocol violation: tell, then close
+  void refuse_connect(const DecodeError& e);  // a CONNECT that did not decode
+  void close_after_write();
+  void close_now();
+  void finish();  // detach from the broker exactly once
+
+  std::string tag() const;  // "mqtt#12 client-id" for logs
+
+  tcp::socket socket_;
+  std::shared_ptr<ServerContext> ctx_;
+  boost::asio::steady_timer keepalive_;
+  std::uint64_t id_;
+  std::string client_id_;
+
+  std::vector<char> rbuf_;
+  std::size_t rlen_ = 0;
+
+  struct Chunk {
+    std::string head;
+    PayloadPtr payload;  // shared PUBLISH payload, may be null
+  };
+  std::vector<Chunk> outbox_, writing_;
+  bool write_in_flight_ = false;
+  bool closing_ = false;   // no more reads; close once the outbox is written
+  bool closed_ = false;
+  bool finished_ = false;
+
+  // Set by CONNECT.
+  std::uint8_t version_ = 0;  // 0 until CONNECT
+  bool connack_sent_ = false;
+  std::chrono::milliseconds keepalive_span_{0};
+  SessionPtr session_;
+  std::uint32_t session_expiry_ = 0;
+  bool connect_expiry_zero_ = true;
+  MessagePtr will_;
+  std::uint32_t will_delay_ = 0;
+  std::uint16_t client_receive_maximum_ = 65535;
+  std::uint32_t client_max_packet_ = 0;  // 0 = no limit
+  bool problem_info_ = true;             // 5.0 Request Problem Information
+  std::unordered_map<std::uint16_t, std::string> inbound_aliases_;
+};
+
+}  // namespace evmesh::mqtt

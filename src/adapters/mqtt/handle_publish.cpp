@@ -1,0 +1,147 @@
+// PUBLISH in both directions and its acknowledgements (MQTT 5.0 3.3-3.7, 4.3).
+//
+// Design note
+// - Inbound QoS 1: route, then PUBACK. Inbound QoS 2 (method B of 4.3.3): route at
+//   the first PUBLISH, remember the packet id until PUBREL; a duplicate PUBLISH
+//   with the same id only gets its PUBREC again, so nothing is delivered twice.
+// - The mesh sees every message first (MeshLink::ingest): a message that claims to
+//   be a CloudEvent but is not a valid one is refused whole (5.0: the ack carries
+//   0x99 and a reason string; 3.1.1 has no way to say no, it is logged and dropped).
+// - Topic aliases (5.0 3.3.2.3.4): an alias with a topic sets it, an alias alone
+//   uses it; 0 or above our Topic Alias Maximum is 0x94, an unknown one 0x82.
+// - Outbound: PUBACK / PUBCOMP free an in-flight slot (receive maximum) and pull
+//   the next queued message; PUBREC is answered with PUBREL.
+#include "connection.h"
+#include "mesh_link.h"
+
+namespace evmesh::mqtt {
+
+std::optional<std::uint8_t> Connection::accept_inbound(Publish& p, MessagePtr& out) {
+  if (p.props.topic_alias) {
+    auto alias = *p.props.topic_alias;
+    if (alias > ctx_->limits.topic_alias_maximum) {
+      fail(reason::topic_alias_invalid, "topic alias " + std::to_string(alias) + " exceeds the maximum of " +
+                                            std::to_string(ctx_->limits.topic_alias_maximum));
+      return std::nullopt;
+    }
+    if (p.topic.empty()) {
+      auto it = inbound_aliases_.find(alias);
+      if (it == inbound_aliases_.end()) {
+        fail(reason::protocol_error, "topic alias " + std::to_string(alias) + " was never set");
+        return std::nullopt;
+      }
+      p.topic = it->second;
+    } else {
+      inbound_aliases_[alias] = p.topic;
+    }
+  }
+  if (!p.props.subscription_ids.empty()) {
+    fail(reason::protocol_error, "a client PUBLISH must not carry a subscription identifier");
+    return std::nullopt;
+  }
+  auto m = std::make_shared<Message>();
+  m->topic = std::move(p.topic);
+  m->qos = p.qos;
+  m->retain = p.retain;
+  m->payload = std::make_shared<const std::string>(std::move(p.payload));
+  m->props = std::move(p.props);
+  m->props.topic_alias.reset();
+  if (m->props.message_expiry) m->expires_at = Clock::now() + std::chrono::seconds(*m->props.message_expiry);
+  m->origin_client = client_id_;
+  out = m;
+  std::uint8_t code = reason::success;
+  if (ctx_->mesh) {
+    auto refused = ctx_->mesh->ingest(*m, client_id_, version_);
+    if (refused) {
+      ctx_->log->debug("{}: PUBLISH on '{}' refused: {}", tag(), m->topic, refused->message);
+      if (version_ == kMqtt5 && p.qos > 0) {
+        Ack ack{p.qos == 1 ? PacketType::puback : PacketType::pubrec, p.packet_id, refused->reason, {}};
+        if (problem_info_) ack.props.reason_string = refused->message.substr(0, 512);
+        send(ack);
+      } else if (p.qos > 0) {
+        send(Ack{p.qos == 1 ? PacketType::puback : PacketType::pubrec, p.packet_id, reason::success, {}});
+      }
+      return std::nullopt;
+    }
+  }
+  ctx_->broker->publish(m);
+  return code;
+}
+
+void Connection::on_publish(Publish&& p) {
+  const auto qos = p.qos;
+  const auto pid = p.packet_id;
+  if (qos == 2) {
+    std::unique_lock lock(session_->mutex);
+    if (session_->inbound_qos2.contains(pid)) {  // a resend: already routed
+      lock.unlock();
+      send(Ack{PacketType::pubrec, pid, reason::success, {}});
+      return;
+    }
+    if (session_->inbound_qos2.size() >= ctx_->limits.receive_maximum) {
+      lock.unlock();
+      return fail(reason::receive_maximum_exceeded,
+                  "more than " + std::to_string(ctx_->limits.receive_maximum) + " QoS 2 messages in flight");
+    }
+  }
+  MessagePtr msg;
+  auto accepted = accept_inbound(p, msg);
+  if (!accepted) return;
+  if (qos == 1) {
+    send(Ack{PacketType::puback, pid, *accepted, {}});
+  } else if (qos == 2) {
+    {
+      std::lock_guard lock(session_->mutex);
+      session_->inbound_qos2.insert(pid);
+    }
+    send(Ack{PacketType::pubrec, pid, *accepted, {}});
+  }
+}
+
+void Connection::on_ack(const Ack& a) {
+  const bool v5 = version_ == kMqtt5;
+  switch (a.type) {
+    case PacketType::pubrel: {
+      bool known;
+      {
+        std::lock_guard lock(session_->mutex);
+        known = session_->inbound_qos2.erase(a.packet_id) > 0;
+      }
+      send(Ack{PacketType::pubcomp, a.packet_id, known || !v5 ? reason::success : reason::packet_id_not_found, {}});
+      return;
+    }
+    case PacketType::pubrec: {
+      bool known = false;
+      {
+        std::lock_guard lock(session_->mutex);
+        auto it = session_->inflight.find(a.packet_id);
+        if (it != session_->inflight.end() && it->second.delivery.qos == 2) {
+          known = true;
+          if (a.reason >= 0x80)
+            session_->inflight.erase(it);  // the receiver refused it: the flow ends here
+          else
+            it->second.released = true;
+        }
+      }
+      if (a.reason < 0x80)
+        send(Ack{PacketType::pubrel, a.packet_id, known || !v5 ? reason::success : reason::packet_id_not_found, {}});
+      else
+        flush();
+      return;
+    }
+    case PacketType::puback:
+    case PacketType::pubcomp: {
+      {
+        std::lock_guard lock(session_->mutex);
+        auto it = session_->inflight.find(a.packet_id);
+        const std::uint8_t want = a.type == PacketType::puback ? 1 : 2;
+        if (it != session_->inflight.end() && it->second.delivery.qos == want) session_->inflight.erase(it);
+      }
+      flush();
+      return;
+    }
+    default: return;
+  }
+}
+
+}  // namespace evmesh::mqtt

@@ -1,0 +1,75 @@
+// MeshLink: where the MQTT listener meets the rest of evmesh (docs/protocols.md).
+//
+//  MQTT -> mesh: every accepted PUBLISH becomes a CloudEvent (codec/mqtt_binding.h)
+//    and is published to the Runtime, so HTTP and gRPC subscriptions can filter it.
+//    When no subscription but the listener's own exists, nothing is decoded at all.
+//  mesh -> MQTT: the listener owns one catch-all subscription (id "mqtt-listener")
+//    whose sink publishes each event to MQTT subscribers on the topic of
+//    topic_for(): the `mqtttopic` extension when it is a valid topic name, else the
+//    event_topic template ("events/{type}"). Events that came in over MQTT were
+//    already delivered to MQTT subscribers at ingress; the sink recognises them
+//    (by identity, not by an attribute) and skips them, so nothing loops.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "broker.h"
+#include "evmesh/codec/mqtt_binding.h"
+#include "evmesh/core/sink.h"
+#include "evmesh/runtime/runtime.h"
+#include "mqtt_server.h"
+
+namespace evmesh::mqtt {
+
+struct MeshOptions {
+  std::string source_prefix = "/mqtt/";
+  std::vector<codec::MqttTopicType> topic_types;
+  std::string default_type = "io.evmesh.mqtt.message";
+  std::string event_topic = "events/{type}";
+  codec::MqttMode event_mode = codec::MqttMode::binary;  // for MQTT 5 subscribers
+  std::uint8_t event_qos = 1;
+};
+
+
+struct IngestRefusal {
+  std::uint8_t reason;
+  std::string message;
+};
+
+// The one place an evmesh Errc becomes an MQTT reason code (PUBACK/PUBREC).
+std::uint8_t reason_for(Errc code);
+
+// The topic an event from the mesh is published on (pure; exposed for tests).
+std::string topic_for(const Event& ev, std::string_view event_topic_template);
+
+class MeshLink {
+ public:
+  MeshLink(Runtime& runtime, MeshOptions options, std::shared_ptr<Broker> broker);
+
+  // Any thread. nullopt when the mesh admitted the message (or nobody outside MQTT
+  // listens); otherwise why not.
+  std::optional<IngestRefusal> ingest(const Message& m, const std::string& client_id, std::uint8_t version);
+
+  // Sink side: publishes an event from the mesh to MQTT subscribers.
+  void deliver(const EventPtr& ev);
+  MessagePtr to_message(const Event& ev) const;
+
+  // Creates the catch-all subscription. Call once after the sink factory is wired.
+  Result<void> subscribe(const DeliveryPolicy& delivery);
+  SinkFactory& sinks() { return *factory_; }
+
+ private:
+  bool others_listening() const;
+  Runtime& runtime_;
+  MeshOptions options_;
+  std::shared_ptr<Broker> broker_;
+  std::unique_ptr<SinkFactory> factory_;
+  std::mutex own_mutex_;
+  std::unordered_map<const Event*, EventPtr> own_;  // ingested, not yet seen by the sink
+};
+
+}  // namespace evmesh::mqtt

@@ -1,0 +1,50 @@
+// An application message inside the broker: what a PUBLISH carries, shared
+// immutable across every subscriber it fans out to (the payload is never copied).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "packet.h"
+
+namespace evmesh::mqtt {
+
+using Clock = std::chrono::steady_clock;
+using PayloadPtr = std::shared_ptr<const std::string>;
+
+struct Message {
+  std::string topic;
+  std::uint8_t qos = 0;
+  bool retain = false;
+  // What MQTT 5 subscribers get: the publisher's properties minus topic alias and
+  // subscription identifiers (those are per connection).
+  PayloadPtr payload;
+  Properties props;
+  // What MQTT 3.1.1 subscribers get when it differs (an event from the mesh is
+  // re-encoded structured for them); null = same payload as 5.0.
+  PayloadPtr payload_v311;
+  std::string origin_client;  // for No Local; empty for events from the mesh
+  std::optional<Clock::time_point> expires_at;  // message expiry interval
+
+  const std::string& payload_for(std::uint8_t version) const {
+    return version == kMqtt311 && payload_v311 ? *payload_v311 : *payload;
+  }
+  PayloadPtr payload_ptr_for(std::uint8_t version) const {
+    return version == kMqtt311 && payload_v311 ? payload_v311 : payload;
+  }
+};
+
+using MessagePtr = std::shared_ptr<const Message>;
+
+// One message due to one subscriber.
+struct Delivery {
+  MessagePtr msg;
+  std::uint8_t qos = 0;         // min(message QoS, granted QoS)
+  bool retain = false;          // the RETAIN flag to send
+  std::vector<std::uint32_t> subscription_ids;
+};
+
+}  // namespace evmesh::mqtt

@@ -1,0 +1,152 @@
+#include "mqtt_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <spdlog/spdlog.h>
+
+#include "connection.h"
+#include "mesh_link.h"
+
+namespace evmesh::mqtt {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::shared_ptr<spdlog::logger> mqtt_logger() {
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  if (auto existing = spdlog::get("mqtt")) return existing;
+  auto logger = spdlog::default_logger()->clone("mqtt");
+  spdlog::register_logger(logger);
+  return logger;
+}
+
+MeshOptions mesh_options(const control::MqttListenerConfig& c) {
+  MeshOptions o;
+  o.source_prefix = c.source_prefix;
+  for (const auto& t : c.topic_types) o.topic_types.push_back({t.filter, t.type});
+  o.default_type = c.default_type;
+  o.event_topic = c.event_topic;
+  o.event_mode = c.event_mode == "structured" ? codec::MqttMode::structured : codec::MqttMode::binary;
+  o.event_qos = static_cast<std::uint8_t>(c.event_qos);
+  return o;
+}
+
+}  // namespace
+
+struct MqttServer::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& io, const control::MqttListenerConfig& config, Runtime& runtime)
+      : io(io), config(config), acceptor(asio::make_strand(io)), retry(acceptor.get_executor()) {
+    ctx = std::make_shared<ServerContext>();
+    ctx->limits = ConnectionLimits{static_cast<std::uint32_t>(config.max_packet_bytes), config.receive_maximum,
+                                   config.topic_alias_maximum, config.connect_timeout, config.max_connections};
+    ctx->broker = std::make_shared<Broker>(
+        io.get_executor(),
+        BrokerLimits{config.max_queued_messages,
+                     static_cast<std::uint32_t>(
+                         std::min<long long>(std::chrono::duration_cast<std::chrono::seconds>(config.max_session_expiry).count(),
+                                             0xFFFFFFFE)),
+                     config.max_retained_messages});
+    ctx->log = mqtt_logger();
+    mesh = std::make_unique<MeshLink>(runtime, mesh_options(config), ctx->broker);
+    ctx->mesh = mesh.get();
+  }
+
+  void do_accept() {
+    acceptor.async_accept(asio::make_strand(io), [self = shared_from_this()](const boost::system::error_code& ec,
+                                                                              tcp::socket socket) {
+      self->on_accept(ec, std::move(socket));
+    });
+  }
+
+  void on_accept(const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+    if (ec) {
+      ctx->log->warn("accept failed: {}; retrying in 100ms", ec.message());
+      retry.expires_after(std::chrono::milliseconds(100));
+      retry.async_wait([self = shared_from_this()](const boost::system::error_code& wait_ec) {
+        if (!wait_ec && self->acceptor.is_open()) self->do_accept();
+      });
+      return;
+    }
+    if (ctx->connections.load() >= ctx->limits.max_connections) {
+      ctx->log->warn("refusing a connection: max_connections ({}) reached", ctx->limits.max_connections);
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    } else {
+      auto conn = std::make_shared<Connection>(std::move(socket), ctx);
+      {
+        std::lock_guard lock(ctx->registry_mutex);
+        if (ctx->registry.size() > 64 && ctx->registry.size() > 2 * ctx->connections.load())
+          std::erase_if(ctx->registry, [](const auto& w) { return w.expired(); });
+        ctx->registry.push_back(conn);
+      }
+      conn->start();
+    }
+    do_accept();
+  }
+
+  asio::io_context& io;
+  control::MqttListenerConfig config;
+  std::shared_ptr<ServerContext> ctx;
+  std::unique_ptr<MeshLink> mesh;
+  tcp::acceptor acceptor;
+  asio::steady_timer retry;
+  std::atomic<std::uint16_t> port{0};
+};
+
+MqttServer::MqttServer(asio::io_context& io, const control::MqttListenerConfig& config, Runtime& runtime)
+    : impl_(std::make_shared<Impl>(io, config, runtime)) {}
+
+MqttServer::~MqttServer() = default;
+
+SinkFactory& MqttServer::sinks() { return impl_->mesh->sinks(); }
+
+Result<void> MqttServer::start() {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(impl_->config.host, ec);
+  if (ec) return fail(Errc::internal, "mqtt.host '" + impl_->config.host + "' is not an IP address: " + ec.message());
+  tcp::endpoint endpoint(address, impl_->config.port);
+  auto& a = impl_->acceptor;
+  a.open(endpoint.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(endpoint, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return fail(Errc::internal, "cannot listen on " + impl_->config.host + ":" + std::to_string(impl_->config.port) +
+                                    ": " + ec.message());
+  auto local = a.local_endpoint(ec);
+  impl_->port = local.port();
+  impl_->ctx->log->info("mqtt listener on {}:{}", local.address().to_string(), local.port());
+  asio::dispatch(a.get_executor(), [impl = impl_] { impl->do_accept(); });
+  return {};
+}
+
+Result<void> MqttServer::link_mesh(const DeliveryPolicy& delivery) { return impl_->mesh->subscribe(delivery); }
+
+std::uint16_t MqttServer::port() const { return impl_->port; }
+
+void MqttServer::stop_accepting() {
+  impl_->ctx->stopping = true;
+  asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
+    boost::system::error_code ec;
+    impl->acceptor.close(ec);
+    impl->retry.cancel();
+  });
+}
+
+void MqttServer::close_all() {
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    std::lock_guard lock(impl_->ctx->registry_mutex);
+    for (auto& w : impl_->ctx->registry)
+      if (auto c = w.lock()) live.push_back(std::move(c));
+    impl_->ctx->registry.clear();
+  }
+  for (auto& c : live) c->shut_down();
+}
+
+}  // namespace evmesh::mqtt

@@ -1,0 +1,42 @@
+// MqttServer: the native MQTT 3.1.1 / 5.0 listener of evmeshd (docs/protocols.md).
+// Owns the acceptor, the broker state and the link to the mesh. Start in order:
+// construct (after the Runtime), wire sinks() into the daemon's sink router,
+// start() (binds, logs "mqtt listener on HOST:PORT"), link_mesh(). Stop:
+// stop_accepting(), then close_all() (5.0 clients get DISCONNECT 0x8B).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+
+#include "evmesh/control/config.h"
+#include "evmesh/runtime/runtime.h"
+
+namespace evmesh::mqtt {
+
+// The listener's own subscription (mesh -> MQTT subscribers): its id, and the sink
+// protocol the daemon's sink router sends to sinks().
+inline constexpr std::string_view kListenerSubscriptionId = "mqtt-listener";
+inline constexpr std::string_view kListenerProtocol = "MQTT-LISTENER";
+
+class MqttServer {
+ public:
+  MqttServer(boost::asio::io_context& io, const control::MqttListenerConfig& config, Runtime& runtime);
+  ~MqttServer();
+
+  // The sink factory for the listener's own subscription (protocol kListenerProtocol).
+  SinkFactory& sinks();
+  Result<void> start();
+  // Creates the catch-all subscription that carries mesh events to MQTT subscribers.
+  Result<void> link_mesh(const DeliveryPolicy& delivery);
+  std::uint16_t port() const;
+  void stop_accepting();
+  void close_all();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace evmesh::mqtt

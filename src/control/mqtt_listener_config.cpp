@@ -1,0 +1,35 @@
+#include "mqtt_listener_config.h"
+
+#include "evmesh/codec/mqtt_binding.h"
+
+namespace evmesh::control::detail {
+
+std::vector<MqttTopicTypeConfig> read_topic_types(const Reader& r, const YAML::Node& list,
+                                                  const std::string& key) {
+  if (!list.IsSequence()) r.fail(list, key, "must be a list of {filter: TOPIC-FILTER, type: EVENT-TYPE}");
+  std::vector<MqttTopicTypeConfig> out;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const auto item = list[i];
+    const auto k = key + "[" + std::to_string(i) + "]";
+    if (!item.IsMap()) r.fail(item, k, "must be a mapping {filter: TOPIC-FILTER, type: EVENT-TYPE}");
+    MqttTopicTypeConfig t;
+    r.for_each(item, k, [&](const std::string& name, const YAML::Node& key_node, const YAML::Node& v) {
+      const auto child = join_key(k, name);
+      if (name == "filter") {
+        t.filter = r.text(v, child);
+        if (!codec::valid_topic_filter(t.filter))
+          r.fail(v, child, "is not a valid MQTT topic filter ('#' only last, '+' alone in its level): '" +
+                               t.filter + "'");
+      } else if (name == "type") {
+        t.type = r.text(v, child);
+      } else {
+        r.fail(key_node, child, "unknown key (known: filter, type)");
+      }
+    });
+    if (t.filter.empty() || t.type.empty()) r.fail(item, k, "needs both filter and type");
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+}  // namespace evmesh::control::detail

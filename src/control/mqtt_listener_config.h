@@ -1,0 +1,17 @@
+// Internal to the control module: the parts of the `mqtt:` section (the native
+// listener, MqttListenerConfig) that are more than one scalar.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config_reader.h"
+#include "evmesh/control/config.h"
+
+namespace evmesh::control::detail {
+
+// mqtt.topic_types: a list of {filter: TOPIC-FILTER, type: EVENT-TYPE}.
+std::vector<MqttTopicTypeConfig> read_topic_types(const Reader& r, const YAML::Node& list,
+                                                  const std::string& key);
+
+}  // namespace evmesh::control::detail
