@@ -29,13 +29,14 @@ bool read_varint(std::string_view bytes, std::size_t& pos, std::uint64_t& value)
   return false;
 }
 
-// One message level. `type` is null for bytes we only check structurally (an unknown
-// field holding a nested group is not possible in proto3, so unknown fields are
-// skipped by wire type). Returns the first problem found.
+// One message level of `type`; `path` is the field path so far ("event." or "").
+// Unknown fields are skipped by wire type, not descended into. Returns the first
+// problem found.
 std::optional<std::string> walk(const Descriptor* type, std::string_view bytes, std::size_t base,
                                 const std::string& path, int depth) {
   if (depth > kMaxDepth)
-    return fmt::format("{}: messages nested deeper than {} levels", path, kMaxDepth);
+    return fmt::format("{}: messages nested deeper than {} levels",
+                       path.substr(0, path.size() - 1), kMaxDepth);
   std::size_t pos = 0;
   while (pos < bytes.size()) {
     const std::size_t at = base + pos;
