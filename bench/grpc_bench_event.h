@@ -6,7 +6,8 @@
 
 #include "cloudevents/v1/cloudevents.pb.h"
 
-inline io::cloudevents::v1::CloudEvent bench_event(const std::string& type = "com.example.bench.event") {
+inline io::cloudevents::v1::CloudEvent bench_event(
+    const std::string& type = "com.example.bench.event") {
   io::cloudevents::v1::CloudEvent ev;
   ev.set_id("b6a1f0e2-5c3d-4e8f-9a7b-1c2d3e4f5a6b");
   ev.set_source("/bench/grpc");

@@ -81,7 +81,8 @@ void run_stream(pb::Broker::Stub& stub, int batch, bool corked, Counters& c) {
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: %s HOST:PORT unary|batch|stream|stream-corked SECONDS THREADS [BATCH]\n",
+    std::fprintf(stderr,
+                 "usage: %s HOST:PORT unary|batch|stream|stream-corked SECONDS THREADS [BATCH]\n",
                  argv[0]);
     return 2;
   }
@@ -114,7 +115,8 @@ int main(int argc, char** argv) {
   counters.stop = true;
   for (auto& t : pool) t.join();
   // Streams finish after `stop` (the server confirms what it read): count that time too.
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::printf("%s threads=%d batch=%d events/s=%.0f calls/s=%.0f errors=%ld\n", mode.c_str(),
               threads, mode == "unary" ? 1 : batch, double(counters.events) / elapsed,
               double(counters.calls) / elapsed, counters.errors.load());

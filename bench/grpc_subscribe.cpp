@@ -30,7 +30,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
 }
 
 // Publishes until `stop`: as fast as possible (rate 0) or paced to `rate` events/s.
@@ -46,7 +47,8 @@ long publish(pb::Broker::Stub& stub, grpc::ClientContext& ctx, double rate,
   long sent = 0;
   while (!stop.load(std::memory_order_relaxed)) {
     if (rate > 0) {
-      const auto due = start + std::chrono::nanoseconds(static_cast<std::int64_t>(sent * 1e9 / rate));
+      const auto due =
+          start + std::chrono::nanoseconds(static_cast<std::int64_t>(sent * 1e9 / rate));
       std::this_thread::sleep_until(due);
     }
     (*msg.mutable_event()->mutable_attributes())["sentns"].set_ce_string(std::to_string(now_ns()));
@@ -54,7 +56,8 @@ long publish(pb::Broker::Stub& stub, grpc::ClientContext& ctx, double rate,
     ++sent;
   }
   writer->WritesDone();
-  if (auto status = writer->Finish(); !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED)
+  if (auto status = writer->Finish();
+      !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED)
     std::fprintf(stderr, "publish: %s\n", status.error_message().c_str());
   return sent;
 }
@@ -63,7 +66,8 @@ long publish(pb::Broker::Stub& stub, grpc::ClientContext& ctx, double rate,
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s HOST:PORT deliver SECONDS [CREDIT] | latency SECONDS RATE [CREDIT]\n",
+    std::fprintf(stderr,
+                 "usage: %s HOST:PORT deliver SECONDS [CREDIT] | latency SECONDS RATE [CREDIT]\n",
                  argv[0]);
     return 2;
   }
@@ -82,8 +86,10 @@ int main(int argc, char** argv) {
   grpc::ChannelArguments sub_args, pub_args;
   sub_args.SetInt("grpc.channel_id", 1);
   pub_args.SetInt("grpc.channel_id", 2);
-  auto sub_stub = pb::Broker::NewStub(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), sub_args));
-  auto pub_stub = pb::Broker::NewStub(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), pub_args));
+  auto sub_stub = pb::Broker::NewStub(
+      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), sub_args));
+  auto pub_stub = pb::Broker::NewStub(
+      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), pub_args));
 
   grpc::ClientContext sub_ctx;
   auto stream = sub_stub->Subscribe(&sub_ctx);
@@ -118,7 +124,8 @@ int main(int argc, char** argv) {
         latencies_ns.push_back(now_ns() - std::stoll(it->second.ce_string()));
     }
     ack.mutable_ack()->add_delivery_ids(msg.delivery_id());
-    if (ack.ack().delivery_ids_size() >= 64 || Clock::now() - last_ack > std::chrono::milliseconds(5)) {
+    if (ack.ack().delivery_ids_size() >= 64 ||
+        Clock::now() - last_ack > std::chrono::milliseconds(5)) {
       stream->Write(ack);
       ack.Clear();
       last_ack = Clock::now();
@@ -142,7 +149,9 @@ int main(int argc, char** argv) {
   }
   std::sort(latencies_ns.begin(), latencies_ns.end());
   auto pct = [&](double p) {
-    return latencies_ns[std::min(latencies_ns.size() - 1, static_cast<std::size_t>(p * latencies_ns.size()))] / 1e3;
+    return latencies_ns[std::min(latencies_ns.size() - 1,
+                                 static_cast<std::size_t>(p * latencies_ns.size()))] /
+           1e3;
   };
   std::printf("latency rate=%.0f received/s=%.0f p50_us=%.0f p99_us=%.0f max_us=%.0f\n", rate,
               received / window, pct(0.50), pct(0.99), latencies_ns.back() / 1e3);

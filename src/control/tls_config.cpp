@@ -18,13 +18,19 @@ std::string readable_file(const Reader& r, const YAML::Node& node, const std::st
 
 TlsConfig read_tls(const Reader& r, const YAML::Node& node, const std::string& key) {
   TlsConfig tls;
-  r.for_each(node, key, [&](const std::string& name, const YAML::Node& key_node, const YAML::Node& value) {
-    const auto k = join_key(key, name);
-    if (name == "cert_file") tls.cert_file = readable_file(r, value, k);
-    else if (name == "key_file") tls.key_file = readable_file(r, value, k);
-    else if (name == "client_ca_file") tls.client_ca_file = readable_file(r, value, k);
-    else r.fail(key_node, k, "unknown key (" + key + " keys: cert_file, key_file, client_ca_file)");
-  });
+  r.for_each(node, key,
+             [&](const std::string& name, const YAML::Node& key_node, const YAML::Node& value) {
+               const auto k = join_key(key, name);
+               if (name == "cert_file")
+                 tls.cert_file = readable_file(r, value, k);
+               else if (name == "key_file")
+                 tls.key_file = readable_file(r, value, k);
+               else if (name == "client_ca_file")
+                 tls.client_ca_file = readable_file(r, value, k);
+               else
+                 r.fail(key_node, k,
+                        "unknown key (" + key + " keys: cert_file, key_file, client_ca_file)");
+             });
   if (tls.cert_file.empty() != tls.key_file.empty())
     r.fail(node, key, "cert_file and key_file go together: set both (TLS) or neither (plaintext)");
   if (!tls.client_ca_file.empty() && tls.cert_file.empty())

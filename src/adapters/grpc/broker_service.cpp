@@ -78,7 +78,8 @@ grpc::ServerUnaryReactor* BrokerService::Publish(Context* context, const Bytes* 
   return reactor;
 }
 
-grpc::ServerUnaryReactor* BrokerService::PublishBatch(Context* context, const Bytes* in, Bytes* out) {
+grpc::ServerUnaryReactor* BrokerService::PublishBatch(Context* context, const Bytes* in,
+                                                      Bytes* out) {
   if (expired(context)) return finish(context, deadline_exceeded());
   pb::PublishBatchRequest request;
   if (auto status = parse_message(*in, request); !status.ok()) return finish(context, status);
@@ -113,7 +114,8 @@ grpc::ServerUnaryReactor* BrokerService::PublishBatch(Context* context, const By
   return reactor;
 }
 
-grpc::ServerReadReactor<grpc::ByteBuffer>* BrokerService::PublishStream(Context* context, Bytes* out) {
+grpc::ServerReadReactor<grpc::ByteBuffer>* BrokerService::PublishStream(Context* context,
+                                                                       Bytes* out) {
   return new class PublishStream(ctx_, context, out);  // `class`: this method has the same name
 }
 

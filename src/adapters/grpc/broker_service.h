@@ -15,14 +15,13 @@
 namespace evmesh::grpc_adapter {
 
 namespace raw {
-namespace pb = ::evmesh::v1;
-using Broker = pb::Broker::WithRawCallbackMethod_Publish<
-    pb::Broker::WithRawCallbackMethod_PublishBatch<pb::Broker::WithRawCallbackMethod_PublishStream<
-        pb::Broker::WithRawCallbackMethod_Subscribe<pb::Broker::WithRawCallbackMethod_CreateSubscription<
-            pb::Broker::WithRawCallbackMethod_GetSubscription<
-                pb::Broker::WithRawCallbackMethod_ListSubscriptions<
-                    pb::Broker::WithRawCallbackMethod_UpdateSubscription<
-                        pb::Broker::WithRawCallbackMethod_DeleteSubscription<pb::Broker::Service>>>>>>>>>;
+// Every method of the generated service, each marked raw.
+using B = ::evmesh::v1::Broker;
+using Broker = B::WithRawCallbackMethod_Publish<B::WithRawCallbackMethod_PublishBatch<
+    B::WithRawCallbackMethod_PublishStream<B::WithRawCallbackMethod_Subscribe<
+        B::WithRawCallbackMethod_CreateSubscription<B::WithRawCallbackMethod_GetSubscription<
+            B::WithRawCallbackMethod_ListSubscriptions<B::WithRawCallbackMethod_UpdateSubscription<
+                B::WithRawCallbackMethod_DeleteSubscription<B::Service>>>>>>>>>;
 }  // namespace raw
 
 class BrokerService final : public raw::Broker {
@@ -32,7 +31,8 @@ class BrokerService final : public raw::Broker {
 
   explicit BrokerService(ServiceContext& ctx) : ctx_(ctx) {}
 
-  grpc::ServerUnaryReactor* Publish(Context* context, const Bytes* request, Bytes* response) override;
+  grpc::ServerUnaryReactor* Publish(Context* context, const Bytes* request,
+                                    Bytes* response) override;
   grpc::ServerUnaryReactor* PublishBatch(Context* context, const Bytes* request,
                                          Bytes* response) override;
   grpc::ServerReadReactor<Bytes>* PublishStream(Context* context, Bytes* response) override;

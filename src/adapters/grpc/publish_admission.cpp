@@ -23,10 +23,14 @@ constexpr milliseconds kMaxPause{32};
 // ctx.streams_mutex.
 class PublishWaiter final : public std::enable_shared_from_this<PublishWaiter> {
  public:
-  PublishWaiter(ServiceContext& ctx, grpc::CallbackServerContext* call, std::vector<EventPtr> events,
-                PublishDone done, Error overloaded)
-      : ctx_(ctx), call_(call), events_(std::move(events)), done_(std::move(done)),
-        last_(std::move(overloaded)), timer_(ctx.ex) {
+  PublishWaiter(ServiceContext& ctx, grpc::CallbackServerContext* call,
+                std::vector<EventPtr> events, PublishDone done, Error overloaded)
+      : ctx_(ctx),
+        call_(call),
+        events_(std::move(events)),
+        done_(std::move(done)),
+        last_(std::move(overloaded)),
+        timer_(ctx.ex) {
     // The earlier of publish_wait and the client's deadline (system clock; "none" is
     // time_point::max, hence comparing before any arithmetic).
     const auto wait = std::chrono::duration_cast<Clock::duration>(ctx.config.publish_wait);
@@ -53,8 +57,8 @@ class PublishWaiter final : public std::enable_shared_from_this<PublishWaiter> {
  private:
   void schedule() {
     const auto now = Clock::now();
-    timer_.expires_after(std::max<Clock::duration>(Clock::duration::zero(),
-                                                   std::min<Clock::duration>(pause_, give_up_ - now)));
+    timer_.expires_after(std::max<Clock::duration>(
+        Clock::duration::zero(), std::min<Clock::duration>(pause_, give_up_ - now)));
     pause_ = std::min(pause_ * 2, kMaxPause);
     timer_.async_wait([self = shared_from_this()](boost::system::error_code) { self->attempt(); });
   }
@@ -62,10 +66,12 @@ class PublishWaiter final : public std::enable_shared_from_this<PublishWaiter> {
   void attempt() {
     std::lock_guard lock(mutex_);
     if (finished_) return;
-    if (stopping()) return finish({grpc::StatusCode::UNAVAILABLE, "the broker is shutting down"}, {});
+    if (stopping())
+      return finish({grpc::StatusCode::UNAVAILABLE, "the broker is shutting down"}, {});
     if (Clock::now() >= give_up_) return give_up();
     if (call_->IsCancelled())
-      return finish({grpc::StatusCode::CANCELLED, "the client cancelled while waiting for queue space"}, {});
+      return finish(
+          {grpc::StatusCode::CANCELLED, "the client cancelled while waiting for queue space"}, {});
     auto receipt = ctx_.runtime.publish(events_);
     if (receipt) return finish(grpc::Status::OK, *receipt);
     if (receipt.error().code != Errc::overloaded) return finish(to_status(receipt.error()), {});

@@ -47,7 +47,9 @@ void PublishStream::handle(const pb::PublishStreamRequest& request) {
     failure->set_attribute(ev.error().pointer);
   };
   switch (request.kind_case()) {
-    case pb::PublishStreamRequest::kEvent: take(request.event()); break;
+    case pb::PublishStreamRequest::kEvent:
+      take(request.event());
+      break;
     case pb::PublishStreamRequest::kBatch:
       for (const auto& in : request.batch().events()) take(in);
       break;

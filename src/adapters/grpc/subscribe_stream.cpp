@@ -133,7 +133,8 @@ void SubscribeStream::OnReadDone(bool ok) {
     return;
   }
   pb::SubscribeRequest request;
-  if (auto status = parse_message(request_, request); !status.ok()) return finish(std::move(status));
+  if (auto status = parse_message(request_, request); !status.ok())
+    return finish(std::move(status));
   request_.Clear();
   handle(request);
 }

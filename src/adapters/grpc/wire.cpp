@@ -35,8 +35,8 @@ bool read_varint(std::string_view bytes, std::size_t& pos, std::uint64_t& value)
 std::optional<std::string> walk(const Descriptor* type, std::string_view bytes, std::size_t base,
                                 const std::string& path, int depth) {
   if (depth > kMaxDepth)
-    return fmt::format("{}: messages nested deeper than {} levels",
-                       path.substr(0, path.size() - 1), kMaxDepth);
+    return fmt::format("{}: messages nested deeper than {} levels", path.substr(0, path.size() - 1),
+                       kMaxDepth);
   std::size_t pos = 0;
   while (pos < bytes.size()) {
     const std::size_t at = base + pos;
@@ -50,7 +50,9 @@ std::optional<std::string> walk(const Descriptor* type, std::string_view bytes, 
         type && number <= 0x1fffffff ? type->FindFieldByNumber(static_cast<int>(number)) : nullptr;
     const auto name = field ? fmt::format("{}{} (field {})", path, field->name(), number)
                             : fmt::format("{}field {}", path, number);
-    auto problem = [&](std::string_view why) { return fmt::format("{} at byte {}: {}", name, at, why); };
+    auto problem = [&](std::string_view why) {
+      return fmt::format("{} at byte {}: {}", name, at, why);
+    };
     if (number == 0 || number > 0x1fffffff) return problem("field number 0 is not allowed");
     const std::size_t left = bytes.size() - pos;
     switch (wire_type) {
@@ -62,7 +64,8 @@ std::optional<std::string> walk(const Descriptor* type, std::string_view bytes, 
       case 1:
       case 5: {
         const std::size_t size = wire_type == 1 ? 8 : 4;
-        if (left < size) return problem(fmt::format("{}-byte value truncated ({} bytes left)", size, left));
+        if (left < size)
+          return problem(fmt::format("{}-byte value truncated ({} bytes left)", size, left));
         pos += size;
         break;
       }

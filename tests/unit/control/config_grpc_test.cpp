@@ -26,8 +26,8 @@ TEST_F(GrpcConfigTest, TlsFilesAreRead) {
   EXPECT_EQ(config.grpc.tls.key_file, file("key.pem"));
   EXPECT_EQ(config.grpc.tls.client_ca_file, file("cert.pem"));
   // One key for overrides: the mapping as a YAML flow value.
-  auto overridden = load("", {{"grpc.tls", "{cert_file: " + file("cert.pem") + ", key_file: " +
-                                               file("key.pem") + "}"}});
+  auto overridden = load("", {{"grpc.tls", "{cert_file: " + file("cert.pem") +
+                                               ", key_file: " + file("key.pem") + "}"}});
   EXPECT_EQ(overridden.grpc.tls.cert_file, file("cert.pem"));
 }
 
@@ -39,7 +39,8 @@ TEST_F(GrpcConfigTest, TlsErrorsNameTheKey) {
   EXPECT_NE(std::string(missing.what()).find("cannot read '/nonexistent.pem'"), std::string::npos);
   auto alone = error("grpc:\n  tls:\n    cert_file: " + file("cert.pem") + "\n");
   EXPECT_EQ(alone.key(), "grpc.tls");
-  EXPECT_NE(std::string(alone.what()).find("cert_file and key_file go together"), std::string::npos);
+  EXPECT_NE(std::string(alone.what()).find("cert_file and key_file go together"),
+            std::string::npos);
   auto ca_only = error("grpc:\n  tls:\n    client_ca_file: " + file("cert.pem") + "\n");
   EXPECT_NE(std::string(ca_only.what()).find("client_ca_file needs cert_file and key_file"),
             std::string::npos);

@@ -49,8 +49,9 @@ TEST(Wire, InvalidUtf8NamesTheNestedField) {
   (*ok.mutable_event()->mutable_attributes())["k"].set_ce_string("\x01");
   auto wire = ok.SerializeAsString();
   wire[wire.size() - 1] = '\xfe';
-  EXPECT_EQ(why(wire),
-            "malformed PublishRequest: event.attributes.value.ce_string (field 3): not valid UTF-8");
+  EXPECT_EQ(
+      why(wire),
+      "malformed PublishRequest: event.attributes.value.ce_string (field 3): not valid UTF-8");
 }
 
 TEST(Wire, BadTagsAndTruncation) {
