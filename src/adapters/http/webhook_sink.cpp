@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <optional>
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -14,6 +15,7 @@
 #include "adapters/http/connection_pool.h"
 #include "adapters/http/url.h"
 #include "adapters/http/webhook_exchange.h"
+#include "adapters/http/webhook_pipeline.h"
 
 namespace evmesh::http {
 namespace {
@@ -76,9 +78,12 @@ class WebhookSink final : public Sink {
  public:
   WebhookSink(boost::asio::any_io_executor ex, std::shared_ptr<const WebhookConfig> config)
       : config_(std::move(config)),
-        pool_(std::make_shared<ConnectionPool>(std::move(ex), config_->options.max_idle_connections)) {}
+        pool_(std::make_shared<ConnectionPool>(ex, config_->options.max_idle_connections)),
+        pipeline_(config_->options.pipeline_depth > 1
+                      ? std::make_shared<Pipeline>(ex, config_, config_->options.pipeline_depth)
+                      : nullptr) {}
 
-  ~WebhookSink() override { pool_->close(); }
+  ~WebhookSink() override { close(); }
 
   // `done` runs on the caller's thread, before send() returns, only when the sink is
   // closed (or the request could not be built); otherwise on a connection strand.
@@ -97,7 +102,24 @@ class WebhookSink final : public Sink {
     exchange->start(std::move(conn));
   }
 
-  void close() override { pool_->close(); }
+  std::size_t ordered_window() const override { return config_->options.pipeline_depth; }
+
+  void send_ordered(EventPtr ev, std::function<void(DeliveryOutcome)> done) override {
+    if (!pipeline_) return send(std::move(ev), std::move(done));
+    std::optional<WebhookRequest> request;
+    try {
+      request = build_request(*ev);
+    } catch (const std::exception& e) {
+      if (done) done(DeliveryOutcome{DeliveryOutcome::Kind::retry, 0, std::string("internal error: ") + e.what(), {}});
+      return;
+    }
+    pipeline_->send(std::move(ev), *request, std::move(done));
+  }
+
+  void close() override {
+    pool_->close();
+    if (pipeline_) pipeline_->close();
+  }
 
  private:
   static DeliveryOutcome closed_outcome() {
@@ -120,6 +142,7 @@ class WebhookSink final : public Sink {
 
   std::shared_ptr<const WebhookConfig> config_;
   std::shared_ptr<ConnectionPool> pool_;
+  std::shared_ptr<Pipeline> pipeline_;  // null when pipeline_depth is 1
 };
 
 }  // namespace
