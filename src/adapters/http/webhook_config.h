@@ -1,5 +1,5 @@
 // A webhook sink's validated, immutable configuration, shared by its exchanges and
-// its pipeline, and the request type they send.
+// its pipeline.
 #pragma once
 
 #include <chrono>
@@ -7,8 +7,6 @@
 #include <utility>
 #include <vector>
 
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
 
 #include "adapters/http/url.h"
@@ -25,8 +23,9 @@ struct WebhookConfig {
   codec::HttpMode mode = codec::HttpMode::binary;
   std::chrono::milliseconds timeout{10'000};
   WebhookOptions options;
+  // Request line and the fields every request carries (Host, User-Agent, the
+  // subscription's headers, Connection), CRLF-terminated: built once, copied per event.
+  std::string request_head;
 };
-
-using WebhookRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
 }  // namespace evmesh::http

@@ -6,7 +6,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
 #include "adapters/http/webhook_connect.h"
@@ -37,7 +37,7 @@ struct Exchange::Response : ResponseReader {
 };
 
 Exchange::Exchange(std::shared_ptr<const WebhookConfig> config, std::shared_ptr<ConnectionPool> pool,
-                   EventPtr ev, WebhookRequest request, DeliveryDone done)
+                   EventPtr ev, std::string request, DeliveryDone done)
     : config_(std::move(config)),
       pool_(std::move(pool)),
       ev_(std::move(ev)),
@@ -75,7 +75,8 @@ void Exchange::on_open(std::string error) {
 
 void Exchange::do_write() {
   conn_->stream.expires_at(deadline_);
-  bhttp::async_write(conn_->stream, request_, beast::bind_front_handler(&Exchange::on_write, shared_from_this()));
+  asio::async_write(conn_->stream, asio::buffer(request_),
+                    beast::bind_front_handler(&Exchange::on_write, shared_from_this()));
 }
 
 void Exchange::on_write(beast::error_code ec, std::size_t) {

@@ -29,8 +29,9 @@ using DeliveryDone = std::function<void(DeliveryOutcome)>;
 
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
+  // `request`: the whole request as it goes on the wire.
   Exchange(std::shared_ptr<const WebhookConfig> config, std::shared_ptr<ConnectionPool> pool, EventPtr ev,
-           WebhookRequest request, DeliveryDone done);
+           std::string request, DeliveryDone done);
   ~Exchange();
 
   // Runs the attempt on `conn` (from ConnectionPool::acquire). Any thread.
@@ -58,7 +59,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::shared_ptr<const WebhookConfig> config_;
   std::shared_ptr<ConnectionPool> pool_;
   EventPtr ev_;  // kept alive until done, as the Sink contract promises
-  WebhookRequest request_;
+  std::string request_;
   DeliveryDone done_;
 
   std::chrono::steady_clock::time_point deadline_;

@@ -31,17 +31,6 @@ std::shared_ptr<spdlog::logger> log() {
   return logger;
 }
 
-// The request as it goes on the wire; the header fields are already complete
-// (Content-Length from prepare_payload), so this is a plain concatenation.
-std::string to_wire(const WebhookRequest& req) {
-  std::string out;
-  out.reserve(256 + req.body().size());
-  out.append(req.method_string()).append(" ").append(req.target()).append(" HTTP/1.1\r\n");
-  for (const auto& f : req) out.append(f.name_string()).append(": ").append(f.value()).append("\r\n");
-  out.append("\r\n").append(req.body());
-  return out;
-}
-
 DeliveryOutcome retry_outcome(std::string error) {
   return DeliveryOutcome{DeliveryOutcome::Kind::retry, 0, std::move(error), {}};
 }
@@ -63,8 +52,8 @@ struct Pipeline::Connection {
 Pipeline::Pipeline(asio::any_io_executor ex, std::shared_ptr<const WebhookConfig> config, std::size_t depth)
     : strand_(asio::make_strand(ex)), config_(std::move(config)), depth_(depth), timer_(strand_) {}
 
-void Pipeline::send(EventPtr ev, const WebhookRequest& request, Done done) {
-  Entry entry{std::move(ev), to_wire(request), std::move(done)};
+void Pipeline::send(EventPtr ev, std::string request, Done done) {
+  Entry entry{std::move(ev), std::move(request), std::move(done)};
   asio::post(strand_, [self = shared_from_this(), entry = std::move(entry)]() mutable {
     if (self->closed_) return entry.done(retry_outcome("sink closed"));
     self->pending_.push_back(std::move(entry));

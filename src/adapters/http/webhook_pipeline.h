@@ -43,8 +43,9 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
 
   Pipeline(boost::asio::any_io_executor ex, std::shared_ptr<const WebhookConfig> config, std::size_t depth);
 
-  // Queues `request` behind every earlier one. Any thread.
-  void send(EventPtr ev, const WebhookRequest& request, Done done);
+  // Queues `request` (the whole request as it goes on the wire) behind every
+  // earlier one. Any thread.
+  void send(EventPtr ev, std::string request, Done done);
   // Fails everything queued or unanswered ("sink closed") and closes the connection.
   void close();
 

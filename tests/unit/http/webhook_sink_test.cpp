@@ -298,6 +298,26 @@ TEST_F(WebhookSinkTest, CustomHeadersAndPut) {
   EXPECT_EQ(reqs[0].body, "hello");
 }
 
+// The request head is built once per sink: a subscription header replaces ours of
+// the same name, and of two with the same name the last one counts (as a set would).
+TEST_F(WebhookSinkTest, SubscriptionHeadersReplaceFieldsOfTheSameName) {
+  auto sink = make_sink(SinkSpec{.uri = server_.url(),
+                                 .headers = {{"X-Tag", "a"}, {"user-agent", "custom/1"}, {"x-tag", "b"}}});
+  EXPECT_EQ(deliver(*sink, make_event()).kind, Kind::delivered);
+  auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  auto count = [&](std::string_view name) {
+    return std::ranges::count_if(reqs[0].headers, [&](const auto& h) { return boost::beast::iequals(h.first, name); });
+  };
+  EXPECT_EQ(count("x-tag"), 1);
+  EXPECT_EQ(reqs[0].header("X-Tag"), "b");
+  EXPECT_EQ(count("user-agent"), 1);
+  EXPECT_EQ(reqs[0].header("User-Agent"), "custom/1");
+  EXPECT_EQ(count("host"), 1);
+  EXPECT_EQ(count("content-length"), 1);
+  EXPECT_EQ(reqs[0].header("Connection"), "keep-alive");
+}
+
 TEST_F(WebhookSinkTest, SequentialSendsReuseOneConnection) {
   auto sink = make_sink(server_.url());
   for (int i = 0; i < 5; ++i) EXPECT_EQ(deliver(*sink, make_event(std::to_string(i))).kind, Kind::delivered);
