@@ -14,6 +14,7 @@
 #include <boost/beast/http/error.hpp>
 #include <fmt/format.h>
 
+#include "parse_buffered.h"
 #include "problem.h"
 #include "router.h"
 
@@ -37,27 +38,6 @@ constexpr std::string_view kAccepted = "HTTP/1.1 202 Accepted\r\nServer: evmeshd
 bool is_plain_accepted(const Response& res) {
   return res.result() == bh::status::accepted && res.version() == 11 && res.body().empty() &&
          res.begin() == res.end();
-}
-
-// Parses what is already buffered, without an asynchronous read: a request that
-// arrived whole (nearly every publish) then costs no composed read operation and
-// no timer. True when the parser got its header (`whole`: the whole message) or
-// failed (ec set); false when it needs more bytes (then read asynchronously; the
-// parser keeps what it has consumed).
-template <class Parser>
-bool parse_buffered(Parser& parser, beast::flat_buffer& buffer, bool whole, beast::error_code& ec) {
-  const auto finished = [&] { return whole ? parser.is_done() : parser.is_header_done(); };
-  while (!finished() && buffer.size() > 0) {
-    const auto n = parser.put(buffer.data(), ec);
-    buffer.consume(n);
-    if (ec == bh::error::need_more) {
-      ec = {};
-      return false;
-    }
-    if (ec) return true;
-    if (n == 0) return false;
-  }
-  return finished();
 }
 
 bool iequals(std::string_view a, std::string_view b) {

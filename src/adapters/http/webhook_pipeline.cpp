@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/http/connection_pool.h"
+#include "adapters/http/parse_buffered.h"
 #include "adapters/http/webhook_connect.h"
 #include "adapters/http/webhook_response.h"
 #include "adapters/http/webhook_response_parser.h"
@@ -135,6 +136,18 @@ void Pipeline::on_write(const std::shared_ptr<Connection>& conn, beast::error_co
 void Pipeline::read() {
   conn_->reading = true;
   conn_->response.emplace(config_->options.max_response_bytes);
+  // Answers often arrive several per read: parse the buffered ones in place, nested
+  // at most kMaxInPlace deep (on_read -> pump -> read), then read asynchronously.
+  if (in_place_ < kMaxInPlace) {
+    beast::error_code ec;
+    if (parse_buffered(conn_->response->parser, conn_->buffer, true, ec)) {
+      auto conn = conn_;  // on_read may drop conn_
+      ++in_place_;
+      on_read(conn, ec);
+      --in_place_;
+      return;
+    }
+  }
   bhttp::async_read(conn_->stream, conn_->buffer, conn_->response->parser,
                     [self = shared_from_this(), conn = conn_](beast::error_code ec, std::size_t) {
                       self->on_read(conn, ec);

@@ -82,6 +82,8 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   std::deque<Entry> sent_;             // written, waiting for their response, oldest first
   boost::asio::steady_timer timer_;    // the oldest sent request's deadline
   bool timer_armed_ = false;
+  static constexpr unsigned kMaxInPlace = 16;
+  unsigned in_place_ = 0;  // nesting of answers parsed from the buffer (read())
   bool closed_ = false;
 };
 
