@@ -87,7 +87,14 @@ std::expected<std::string, std::string> percent_decode(std::string_view v) {
 // The binding's decoding steps for a ce-* header value (3.1.3.2), with the reason
 // when the value is malformed.
 std::expected<std::string, std::string> decode_header_value(std::string_view raw) {
-  auto unquoted = unquote(trim_ows(raw));
+  const auto trimmed = trim_ows(raw);
+  // Nearly every value has no quote and no escape: one copy and the UTF-8 check,
+  // not a character-by-character rebuild (the hot spot of binary-mode ingest).
+  if (trimmed.find_first_of("\"%") == std::string_view::npos) {
+    if (!valid_utf8(trimmed)) return std::unexpected("percent-decoded value is not valid UTF-8");
+    return std::string(trimmed);
+  }
+  auto unquoted = unquote(trimmed);
   if (!unquoted) return unquoted;
   auto decoded = percent_decode(*unquoted);
   if (decoded && !valid_utf8(*decoded))
@@ -233,7 +240,9 @@ HttpMessage encode_http(const Event& ev, HttpMode mode) {
 
 std::string percent_encode_header(std::string_view value) {
   // 3.1.3.2: space, '"', '%' and anything outside printable ASCII, byte by byte of the
-  // UTF-8 form, upper-case hex.
+  // UTF-8 form, upper-case hex. Most values need none of it: one copy.
+  const auto plain = [](unsigned char c) { return c > 0x20 && c < 0x7F && c != '"' && c != '%'; };
+  if (std::all_of(value.begin(), value.end(), plain)) return std::string(value);
   std::string out;
   out.reserve(value.size());
   for (unsigned char c : value) {

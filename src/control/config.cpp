@@ -72,6 +72,7 @@ const Field kWebhook[] = {
     EVMESH_FIELD("max_idle_connections_per_sink",
                  c.webhook.max_idle_connections_per_sink = r.integer(n, k, 0, 1024)),
     EVMESH_FIELD("connect_timeout", c.webhook.connect_timeout = r.duration(n, k, false)),
+    EVMESH_FIELD("pipeline_depth", c.webhook.pipeline_depth = r.integer(n, k, 1, 1024)),
 };
 const Field kLog[] = {
     EVMESH_FIELD("level",

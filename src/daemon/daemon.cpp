@@ -70,8 +70,9 @@ int run(const control::Config& config) {
   };
 
   http::WebhookSinkFactory sinks(delivery_io.get_executor(),
-                                 {config.webhook.max_idle_connections_per_sink,
-                                  config.webhook.connect_timeout});
+                                 {.max_idle_connections = config.webhook.max_idle_connections_per_sink,
+                                  .connect_timeout = config.webhook.connect_timeout,
+                                  .pipeline_depth = config.webhook.pipeline_depth});
   grpc_adapter::GroupRegistry groups;
   auto bridges = mqtt_bridge::MqttBridges::create(delivery_io.get_executor(), config.mqtt_bridges);
   if (!bridges) {

@@ -1,5 +1,8 @@
 #include "evmesh/runtime/dispatcher.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -40,7 +43,8 @@ Dispatcher::Dispatcher(asio::any_io_executor ex, std::string subscription_id, De
       id_(std::move(subscription_id)),
       policy_(std::move(policy)),
       sink_(std::move(sink)),
-      dead_letter_(std::move(dead_letter)) {}
+      dead_letter_(std::move(dead_letter)),
+      window_(policy_.concurrency == 1 && sink_ ? std::max<std::size_t>(1, sink_->ordered_window()) : 1) {}
 
 bool Dispatcher::try_reserve() {
   auto current = reserved_.load(std::memory_order_relaxed);
@@ -55,21 +59,36 @@ void Dispatcher::release() { reserved_.fetch_sub(1, std::memory_order_acq_rel); 
 
 void Dispatcher::push(EventPtr ev, Clock::time_point accepted) {
   queued_.fetch_add(1, std::memory_order_relaxed);
-  auto item = std::make_shared<Item>(Item{std::move(ev), accepted, 0, false});
-  asio::post(strand_, [self = shared_from_this(), item = std::move(item)]() mutable {
-    if (self->stopped_) {
-      self->queued_.fetch_sub(1, std::memory_order_relaxed);
-      self->dropped_.fetch_add(1, std::memory_order_relaxed);
-      self->release();
-      return;
+  bool post_drain;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.emplace_back(std::move(ev), accepted);
+    post_drain = !std::exchange(drain_posted_, true);
+  }
+  if (post_drain) asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
+}
+
+void Dispatcher::drain_inbox() {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    draining_.swap(inbox_);
+    drain_posted_ = false;
+  }
+  for (auto& [ev, accepted] : draining_) {
+    if (stopped_) {
+      queued_.fetch_sub(1, std::memory_order_relaxed);
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      release();
+      continue;
     }
-    self->queue_.push_back(std::move(item));
-    self->pump();
-  });
+    queue_.push_back(std::make_shared<Item>(Item{std::move(ev), accepted, 0, false}));
+  }
+  draining_.clear();
+  pump();
 }
 
 void Dispatcher::pump() {
-  while (!stopped_ && in_flight_ < policy_.concurrency && !queue_.empty()) {
+  while (!stopped_ && !held_ && in_flight_ < limit() && !queue_.empty()) {
     auto item = std::move(queue_.front());
     queue_.pop_front();
     queued_.fetch_sub(1, std::memory_order_relaxed);
@@ -81,12 +100,64 @@ void Dispatcher::pump() {
 
 void Dispatcher::attempt(std::shared_ptr<Item> item) {
   ++item->attempts;
+  if (window_ > 1 && !item->dead_lettering) {
+    ordered_.push_back(item);
+    sink_->send_ordered(item->ev, [self = shared_from_this(), item](DeliveryOutcome outcome) mutable {
+      asio::post(self->strand_, [self, item = std::move(item), outcome = std::move(outcome)]() mutable {
+        self->on_ordered_outcome(std::move(item), std::move(outcome));
+      });
+    });
+    return;
+  }
   auto& sink = item->dead_lettering ? dead_letter_ : sink_;
   sink->send(item->ev, [self = shared_from_this(), item](DeliveryOutcome outcome) mutable {
     asio::post(self->strand_, [self, item = std::move(item), outcome = std::move(outcome)]() mutable {
       self->on_outcome(std::move(item), std::move(outcome));
     });
   });
+}
+
+void Dispatcher::on_ordered_outcome(std::shared_ptr<Item> item, DeliveryOutcome outcome) {
+  ordered_.pop_front();  // == item: the sink answers in send order
+  if (stopped_) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    finish_one();
+    if (failed_head_ && ordered_.empty()) {
+      failed_head_.reset();
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      finish_one();
+    }
+    return;
+  }
+  if (failed_head_) {
+    // Sent after the failed head: whatever the sink answered, it goes again after
+    // the head, so the sink sees the events in order from there on. This attempt
+    // was not its own failure and does not count.
+    --item->attempts;
+    resend_.push_back(std::move(item));
+    --in_flight_;
+    in_flight_count_.fetch_sub(1, std::memory_order_relaxed);
+    queued_.fetch_add(1, std::memory_order_relaxed);
+    if (ordered_.empty()) resolve_failed_head();
+    return;
+  }
+  if (outcome.kind != DeliveryOutcome::Kind::delivered) {
+    held_ = true;
+    if (!ordered_.empty()) {
+      failed_head_ = std::move(item);
+      failed_outcome_ = std::move(outcome);
+      return;
+    }
+  }
+  on_outcome(std::move(item), std::move(outcome));
+}
+
+void Dispatcher::resolve_failed_head() {
+  queue_.insert(queue_.begin(), std::make_move_iterator(resend_.begin()), std::make_move_iterator(resend_.end()));
+  resend_.clear();
+  auto item = std::move(failed_head_);
+  failed_head_.reset();
+  on_outcome(std::move(item), std::move(failed_outcome_));
 }
 
 void Dispatcher::on_outcome(std::shared_ptr<Item> item, DeliveryOutcome outcome) {
@@ -157,6 +228,7 @@ void Dispatcher::give_up(std::shared_ptr<Item> item, const DeliveryOutcome& last
 }
 
 void Dispatcher::finish_one() {
+  held_ = false;  // only the held head is in flight while held (or we are stopping)
   --in_flight_;
   in_flight_count_.fetch_sub(1, std::memory_order_relaxed);
   release();
@@ -183,8 +255,9 @@ void Dispatcher::stop() {
     if (self->stopped_) return;
     self->stopped_ = true;
     for (const auto& t : self->timers_) t->cancel();
-    auto dropped = self->queue_.size();
+    auto dropped = self->queue_.size() + self->resend_.size();
     self->queue_.clear();
+    self->resend_.clear();
     self->queued_.fetch_sub(dropped, std::memory_order_relaxed);
     self->dropped_.fetch_add(dropped, std::memory_order_relaxed);
     self->reserved_.fetch_sub(dropped, std::memory_order_acq_rel);

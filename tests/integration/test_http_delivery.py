@@ -121,5 +121,42 @@ class Backpressure(EvmeshTestCase):
         self.assertNoDelivery(slow, 0.3)
 
 
+class Pipelining(EvmeshTestCase):
+    """webhook.pipeline_depth > 1: in-order deliveries pipelined on one connection."""
+
+    sets = ("webhook.pipeline_depth=16",)
+
+    def test_pipelined_events_arrive_in_order(self):
+        sink = self.make_sink()
+        self.subscribe(sink.url)
+        ids = [f"p-{i}" for i in range(40)]
+        self.assertEqual(self.publish_batch([event(id=i) for i in ids[:20]]).status, 202)
+        for i in ids[20:]:
+            self.assertEqual(self.publish_binary(b"", id=i).status, 202)
+        self.assertEqual([r.ce("id") for r in sink.wait_for(40)], ids)
+
+    def test_failure_mid_window_is_retried_in_order(self):
+        sink = self.make_sink()
+        sink.replies(Reply(200), Reply(200), Reply(503))  # the third request fails once
+        self.subscribe(sink.url, delivery={**FAST_RETRY, "maxattempts": 5})
+        ids = [f"e{i}" for i in range(10)]
+        self.assertEqual(self.publish_batch([event(id=i) for i in ids]).status, 202)
+
+        def retried_tail():
+            got = [r.ce("id") for r in sink.requests]
+            second = [k for k, i in enumerate(got) if i == "e2"][1:2]
+            return got, second and got[second[0]:] == ids[2:]
+
+        wait_until(lambda: retried_tail()[1], timeout=10, what="e2..e9 again after e2's retry")
+        got, _ = retried_tail()
+        self.assertEqual(got[:3], ["e0", "e1", "e2"])
+        # Between the failure and the retry only followers of e2 arrived, in order.
+        between = got[3:got.index("e2", 3)]
+        self.assertEqual(between, sorted(between, key=lambda i: int(i[1:])))
+        self.assertTrue(all(int(i[1:]) > 2 for i in between), got)
+        time.sleep(0.3)
+        self.assertEqual(len(sink.requests), len(got))  # nothing more after that
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -70,6 +70,7 @@ struct RuntimeConfig {
 struct WebhookConfig {
   std::size_t max_idle_connections_per_sink = 16;
   std::chrono::milliseconds connect_timeout{5'000};
+  std::size_t pipeline_depth = 1;  // in-order requests in flight per sink (HTTP/1.1 pipelining)
 };
 
 // One external MQTT broker evmeshd bridges to with Paho (docs/protocols.md, "Bridges").

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -49,6 +50,16 @@ class Sink {
  public:
   virtual ~Sink() = default;
   virtual void send(EventPtr ev, std::function<void(DeliveryOutcome)> done) = 0;
+  // In-order delivery with several sends in flight (HTTP/1.1 pipelining): how many
+  // send_ordered() calls may be outstanding at once. 1 = the sink cannot keep order
+  // across overlapping sends, and the dispatcher sends one event at a time.
+  virtual std::size_t ordered_window() const { return 1; }
+  // Like send(), but the sink sends the events of successive calls in call order over
+  // one channel and calls their `done` in that same order. Call from one thread at a
+  // time (the dispatcher's strand).
+  virtual void send_ordered(EventPtr ev, std::function<void(DeliveryOutcome)> done) {
+    send(std::move(ev), std::move(done));
+  }
   // Stops new work and closes idle connections. In-flight sends finish or fail.
   virtual void close() = 0;
 };

@@ -1,6 +1,10 @@
 // Dispatcher: one per subscription. Holds the subscription's bounded queue and
 // drives its sink: in order with one delivery in flight by default, or up to
-// `concurrency` in flight. Failed deliveries are retried per the RetryPolicy; when
+// `concurrency` in flight (unordered). In order with a sink that pipelines
+// (Sink::ordered_window() > 1), up to that many events are in flight in order; when
+// one fails, the dispatcher waits for the answers to those sent after it, puts them
+// back at the head of the queue behind it, and deals with the failed event alone
+// (retry, dead letter) before sending anything else. Failed deliveries are retried per the RetryPolicy; when
 // attempts or age run out, or the sink answers with a permanent failure, the event
 // goes to the dead-letter sink with the failure in extension attributes:
 //   deadletterreason   "permanent" | "maxattempts" | "maxage"
@@ -12,7 +16,9 @@
 // Threading: all state lives on the dispatcher's strand. try_reserve() and
 // release() are lock-free and callable from any thread: publishers reserve a slot
 // in every matching queue before enqueueing anything, so a full queue rejects the
-// whole publish (no partial fan-out).
+// whole publish (no partial fan-out). push() appends to a small mutex-guarded inbox
+// and posts to the strand only when the inbox was empty, so a burst of publishes
+// costs one strand hop, not one each.
 #pragma once
 
 #include <atomic>
@@ -21,9 +27,12 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -73,8 +82,15 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
     std::uint32_t attempts = 0;
     bool dead_lettering = false;  // now going to the dead-letter sink
   };
+  void drain_inbox();
+  // Deliveries allowed in flight: `concurrency`, or the sink's ordered window.
+  std::size_t limit() const { return policy_.concurrency > 1 ? policy_.concurrency : window_; }
   void pump();
   void attempt(std::shared_ptr<Item> item);
+  // An outcome of a send_ordered(); they arrive in send order.
+  void on_ordered_outcome(std::shared_ptr<Item> item, DeliveryOutcome outcome);
+  // The failed head's followers have all answered: requeue them, then handle it.
+  void resolve_failed_head();
   void on_outcome(std::shared_ptr<Item> item, DeliveryOutcome outcome);
   // Retries are over: send to the dead-letter sink, or drop when there is none.
   void give_up(std::shared_ptr<Item> item, const DeliveryOutcome& last, std::string_view reason);
@@ -87,9 +103,20 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   std::shared_ptr<Sink> sink_;
   std::shared_ptr<Sink> dead_letter_;
 
+  std::size_t window_ = 1;  // ordered sends in flight at once (concurrency 1 only)
+
   std::atomic<std::size_t> reserved_{0};  // queued + in flight + reserved-not-pushed
+  std::mutex inbox_mutex_;
+  std::vector<std::pair<EventPtr, Clock::time_point>> inbox_;  // guarded by inbox_mutex_
+  bool drain_posted_ = false;                                  // guarded by inbox_mutex_
   // strand-only state
   std::deque<std::shared_ptr<Item>> queue_;
+  std::vector<std::pair<EventPtr, Clock::time_point>> draining_;  // swapped with inbox_
+  std::deque<std::shared_ptr<Item>> ordered_;   // ordered sends in flight, in send order
+  std::shared_ptr<Item> failed_head_;           // failed while followers were in flight
+  DeliveryOutcome failed_outcome_;
+  std::vector<std::shared_ptr<Item>> resend_;   // its followers, to go again after it
+  bool held_ = false;  // the head failed: nothing else goes out until it is resolved
   std::uint32_t in_flight_ = 0;   // deliveries (and their retry waits) not finished
   bool stopped_ = false;
   std::vector<std::function<void()>> idle_waiters_;

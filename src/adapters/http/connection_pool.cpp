@@ -8,21 +8,17 @@
 #include <boost/asio/strand.hpp>
 
 namespace evmesh::http {
-namespace {
-
 // An idle keep-alive connection should have nothing to read. A zero-byte peek
 // means the server closed it (FIN already here); bytes mean it sent something
 // unsolicited. Either way it must not carry another request. Checking here is
 // cheap and avoids most stale-connection retries (and the duplicate deliveries a
 // retry can cause when the server did read the request).
-bool looks_alive(PooledConnection& conn) {
-  if (!conn.is_open()) return false;
+bool looks_alive(boost::beast::tcp_stream& stream) {
+  if (!stream.socket().is_open()) return false;
   char byte;
-  auto n = ::recv(conn.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  auto n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
-
-}  // namespace
 
 PooledConnection::PooledConnection(const boost::asio::any_io_executor& ex)
     : stream(boost::asio::make_strand(ex)) {}
@@ -50,7 +46,7 @@ std::shared_ptr<PooledConnection> ConnectionPool::acquire() {
     // Checked out: no I/O is pending and no one else holds it, so peeking at the
     // socket off its strand is safe. Closing still goes through the strand, where
     // a cancelled timeout handler of the last operation may yet run.
-    if (looks_alive(*conn)) return conn;
+    if (looks_alive(conn->stream)) return conn;
     boost::asio::post(conn->stream.get_executor(), [conn] { conn->close(); });
   }
   return std::make_shared<PooledConnection>(ex_);

@@ -30,6 +30,10 @@ struct PooledConnection {
   std::size_t responses = 0;        // responses read so far; > 0 means reused
 };
 
+// Whether an idle keep-alive connection may carry another request: open, and
+// nothing to read (no FIN, no unsolicited bytes). Call with no operation pending.
+bool looks_alive(boost::beast::tcp_stream& stream);
+
 class ConnectionPool {
  public:
   ConnectionPool(boost::asio::any_io_executor ex, std::size_t max_idle);

@@ -17,8 +17,7 @@ std::vector<std::pair<std::string, std::string>> binding_headers(const bh::field
   for (const auto& f : fields) {
     if (f.name() == bh::field::content_type) continue;
     std::string name(f.name_string());
-    std::ranges::transform(name, name.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::ranges::transform(name, name.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; });
     out.emplace_back(std::move(name), std::string(f.value()));
   }
   return out;

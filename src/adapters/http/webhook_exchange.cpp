@@ -1,21 +1,17 @@
 #include "adapters/http/webhook_exchange.h"
 
-#include <array>
 #include <exception>
 
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
-#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
-#include <boost/optional.hpp>
+#include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include "adapters/http/webhook_connect.h"
 #include "adapters/http/webhook_response.h"
+#include "adapters/http/webhook_response_parser.h"
 
 namespace evmesh::http {
 namespace {
@@ -34,46 +30,14 @@ std::shared_ptr<spdlog::logger> log() {
   return logger;
 }
 
-// A Beast body that counts the response body and keeps none of it: webhooks
-// answer with whatever they like and we only care about the status.
-struct DiscardBody {
-  struct value_type {
-    std::uint64_t size = 0;
-  };
-
-  class reader {
-   public:
-    template <bool isRequest, class Fields>
-    reader(bhttp::header<isRequest, Fields>&, value_type& body) : body_(body) {}
-    void init(const boost::optional<std::uint64_t>&, beast::error_code& ec) { ec = {}; }
-    template <class ConstBufferSequence>
-    std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
-      auto n = beast::buffer_bytes(buffers);
-      body_.size += n;
-      ec = {};
-      return n;
-    }
-    void finish(beast::error_code& ec) { ec = {}; }
-
-   private:
-    value_type& body_;
-  };
-};
-
-std::string ms_text(milliseconds d) { return std::to_string(d.count()) + " ms"; }
-
 }  // namespace
 
-struct Exchange::Response {
-  explicit Response(std::size_t max_body) {
-    parser.header_limit(16 * 1024);
-    parser.body_limit(max_body);
-  }
-  bhttp::response_parser<DiscardBody> parser;
+struct Exchange::Response : ResponseReader {
+  using ResponseReader::ResponseReader;
 };
 
 Exchange::Exchange(std::shared_ptr<const WebhookConfig> config, std::shared_ptr<ConnectionPool> pool,
-                   EventPtr ev, WebhookRequest request, DeliveryDone done)
+                   EventPtr ev, std::string request, DeliveryDone done)
     : config_(std::move(config)),
       pool_(std::move(pool)),
       ev_(std::move(ev)),
@@ -99,66 +63,20 @@ void Exchange::step() {
   if (conn_->is_open()) {
     do_write();
   } else {
-    do_resolve();
+    async_open(conn_->stream, config_, deadline_,
+               [self = shared_from_this()](std::string error) { self->on_open(std::move(error)); });
   }
 }
 
-void Exchange::do_resolve() {
-  auto now = std::chrono::steady_clock::now();
-  connect_deadline_ = std::min(deadline_, now + config_->options.connect_timeout);
-  const Url& url = config_->url;
-
-  beast::error_code ec;
-  auto address = asio::ip::make_address(url.host, ec);
-  if (!ec) {  // an IP literal needs no resolver
-    do_connect(std::array<tcp::endpoint, 1>{tcp::endpoint(address, url.port)});
-    return;
-  }
-  auto ex = conn_->stream.get_executor();
-  resolver_.emplace(ex);
-  resolve_timer_.emplace(ex);
-  resolve_timer_->expires_at(connect_deadline_);
-  resolve_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (ec || !self->resolver_) return;  // the resolve finished first
-    self->resolve_timed_out_ = true;
-    self->resolver_->cancel();
-  });
-  resolver_->async_resolve(url.host, std::to_string(url.port),
-                           beast::bind_front_handler(&Exchange::on_resolve, shared_from_this()));
-}
-
-void Exchange::on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
-  resolve_timer_->cancel();
-  if (resolve_timed_out_) {
-    return fail("resolving " + config_->url.host + " timed out after " +
-                ms_text(std::min(config_->timeout, config_->options.connect_timeout)));
-  }
-  if (ec) return fail("resolve " + config_->url.host + " failed: " + ec.message());
-  do_connect(results);
-}
-
-template <typename Endpoints>
-void Exchange::do_connect(const Endpoints& endpoints) {
-  conn_->stream.expires_at(connect_deadline_);
-  conn_->stream.async_connect(endpoints, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
-    self->on_connect(ec);
-  });
-}
-
-void Exchange::on_connect(beast::error_code ec) {
-  if (ec == beast::error::timeout) {
-    if (connect_deadline_ == deadline_)
-      return fail("timed out after " + ms_text(config_->timeout) + " connecting to " + config_->authority);
-    return fail("connect to " + config_->authority + " timed out after " + ms_text(config_->options.connect_timeout));
-  }
-  if (ec) return fail("connect to " + config_->authority + " failed: " + ec.message());
-  conn_->stream.socket().set_option(tcp::no_delay(true), ec);  // best effort
+void Exchange::on_open(std::string error) {
+  if (!error.empty()) return fail(std::move(error));
   do_write();
 }
 
 void Exchange::do_write() {
   conn_->stream.expires_at(deadline_);
-  bhttp::async_write(conn_->stream, request_, beast::bind_front_handler(&Exchange::on_write, shared_from_this()));
+  asio::async_write(conn_->stream, asio::buffer(request_),
+                    beast::bind_front_handler(&Exchange::on_write, shared_from_this()));
 }
 
 void Exchange::on_write(beast::error_code ec, std::size_t) {
@@ -190,14 +108,7 @@ void Exchange::on_read(beast::error_code ec, std::size_t) {
     // not reusable though.
     if (parser.is_header_done()) return finish(outcome(), false);
     if (stale_connection(ec)) return retry_on_fresh_connection();
-    if (ec == beast::error::timeout)
-      return fail("timed out after " + ms_text(config_->timeout) + " waiting for the response from " +
-                  config_->authority);
-    if (ec == bhttp::error::end_of_stream)
-      return fail("connection closed by " + config_->authority + " before a response");
-    if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category())
-      return fail("bad response from " + config_->authority + ": " + ec.message());
-    return fail("read from " + config_->authority + " failed: " + ec.message());
+    return fail(read_error_text(ec, *config_));
   }
   int status = res.result_int();
   if (status >= 100 && status < 200 && status != 101) {  // interim response: the real one follows
@@ -238,8 +149,6 @@ void Exchange::finish(DeliveryOutcome outcome, bool keep_connection) {
     if (keep_connection) conn_->stream.expires_never();
     pool_->release(std::move(conn_), keep_connection);  // before done: a next send may reuse it
   }
-  resolver_.reset();
-  resolve_timer_.reset();
   auto done = std::exchange(done_, nullptr);
   if (!done) return;
   try {

@@ -14,41 +14,24 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/core/error.hpp>
 
 #include "adapters/http/connection_pool.h"
-#include "adapters/http/url.h"
-#include "adapters/http/webhook_sink.h"
-#include "evmesh/codec/http_binding.h"
+#include "adapters/http/webhook_config.h"
 
 namespace evmesh::http {
 
-// A sink's validated, immutable configuration, shared with its exchanges.
-struct WebhookConfig {
-  Url url;
-  std::string authority;  // "host:port" ("[::1]:8080") for error messages
-  boost::beast::http::verb method = boost::beast::http::verb::post;
-  std::vector<std::pair<std::string, std::string>> headers;
-  codec::HttpMode mode = codec::HttpMode::binary;
-  std::chrono::milliseconds timeout{10'000};
-  WebhookOptions options;
-};
-
-using WebhookRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using DeliveryDone = std::function<void(DeliveryOutcome)>;
 
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
+  // `request`: the whole request as it goes on the wire.
   Exchange(std::shared_ptr<const WebhookConfig> config, std::shared_ptr<ConnectionPool> pool, EventPtr ev,
-           WebhookRequest request, DeliveryDone done);
+           std::string request, DeliveryDone done);
   ~Exchange();
 
   // Runs the attempt on `conn` (from ConnectionPool::acquire). Any thread.
@@ -61,11 +44,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void run_on(std::shared_ptr<PooledConnection> conn);
   void step();
-  void do_resolve();
-  void on_resolve(boost::beast::error_code ec, boost::asio::ip::tcp::resolver::results_type results);
-  template <typename Endpoints>
-  void do_connect(const Endpoints& endpoints);
-  void on_connect(boost::beast::error_code ec);
+  void on_open(std::string error);
   void do_write();
   void on_write(boost::beast::error_code ec, std::size_t bytes);
   void do_read();
@@ -80,15 +59,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::shared_ptr<const WebhookConfig> config_;
   std::shared_ptr<ConnectionPool> pool_;
   EventPtr ev_;  // kept alive until done, as the Sink contract promises
-  WebhookRequest request_;
+  std::string request_;
   DeliveryDone done_;
 
   std::chrono::steady_clock::time_point deadline_;
-  std::chrono::steady_clock::time_point connect_deadline_;
   std::shared_ptr<PooledConnection> conn_;
-  std::optional<boost::asio::ip::tcp::resolver> resolver_;
-  std::optional<boost::asio::steady_timer> resolve_timer_;
-  bool resolve_timed_out_ = false;
   std::unique_ptr<Response> response_;
   bool retried_ = false;
 };

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <optional>
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -14,6 +15,7 @@
 #include "adapters/http/connection_pool.h"
 #include "adapters/http/url.h"
 #include "adapters/http/webhook_exchange.h"
+#include "adapters/http/webhook_pipeline.h"
 
 namespace evmesh::http {
 namespace {
@@ -57,6 +59,27 @@ bool is_field_value(std::string_view s) {
   });
 }
 
+// Request line and fixed fields of every request. A subscription header replaces a
+// field of the same name (User-Agent included); of duplicates the last one wins.
+std::string request_head(const WebhookConfig& c) {
+  const auto same = [](std::string_view a, std::string_view b) { return to_lower(a) == to_lower(b); };
+  const auto replaced_later = [&](std::string_view name, std::size_t after) {
+    for (std::size_t i = after; i < c.headers.size(); ++i)
+      if (same(c.headers[i].first, name)) return true;
+    return false;
+  };
+  std::string out;
+  out.append(bhttp::to_string(c.method)).append(" ").append(c.url.target).append(" HTTP/1.1\r\n");
+  out.append("Host: ").append(c.url.host_header()).append("\r\n");
+  if (!replaced_later("user-agent", 0)) out.append("User-Agent: ").append(kUserAgent).append("\r\n");
+  for (std::size_t i = 0; i < c.headers.size(); ++i) {
+    const auto& [name, value] = c.headers[i];
+    if (!replaced_later(name, i + 1)) out.append(name).append(": ").append(value).append("\r\n");
+  }
+  out.append("Connection: keep-alive\r\n");
+  return out;
+}
+
 Result<void> check_header(const std::string& name, const std::string& value) {
   constexpr std::string_view kPointer = "protocolsettings.headers";
   auto bad = [&](std::string msg) {
@@ -76,9 +99,12 @@ class WebhookSink final : public Sink {
  public:
   WebhookSink(boost::asio::any_io_executor ex, std::shared_ptr<const WebhookConfig> config)
       : config_(std::move(config)),
-        pool_(std::make_shared<ConnectionPool>(std::move(ex), config_->options.max_idle_connections)) {}
+        pool_(std::make_shared<ConnectionPool>(ex, config_->options.max_idle_connections)),
+        pipeline_(config_->options.pipeline_depth > 1
+                      ? std::make_shared<Pipeline>(ex, config_, config_->options.pipeline_depth)
+                      : nullptr) {}
 
-  ~WebhookSink() override { pool_->close(); }
+  ~WebhookSink() override { close(); }
 
   // `done` runs on the caller's thread, before send() returns, only when the sink is
   // closed (or the request could not be built); otherwise on a connection strand.
@@ -97,29 +123,48 @@ class WebhookSink final : public Sink {
     exchange->start(std::move(conn));
   }
 
-  void close() override { pool_->close(); }
+  std::size_t ordered_window() const override { return config_->options.pipeline_depth; }
+
+  void send_ordered(EventPtr ev, std::function<void(DeliveryOutcome)> done) override {
+    if (!pipeline_) return send(std::move(ev), std::move(done));
+    std::string request;
+    try {
+      request = build_request(*ev);
+    } catch (const std::exception& e) {
+      if (done) done(DeliveryOutcome{DeliveryOutcome::Kind::retry, 0, std::string("internal error: ") + e.what(), {}});
+      return;
+    }
+    pipeline_->send(std::move(ev), std::move(request), std::move(done));
+  }
+
+  void close() override {
+    pool_->close();
+    if (pipeline_) pipeline_->close();
+  }
 
  private:
   static DeliveryOutcome closed_outcome() {
     return DeliveryOutcome{DeliveryOutcome::Kind::retry, 0, "sink closed", {}};
   }
 
-  WebhookRequest build_request(const Event& ev) const {
+  // The request as it goes on the wire, built as one string: no header field
+  // objects, and the pipeline writes it as is.
+  std::string build_request(const Event& ev) const {
     auto msg = codec::encode_http(ev, config_->mode);
-    WebhookRequest req{config_->method, config_->url.target, 11};
-    req.set(bhttp::field::host, config_->url.host_header());
-    req.set(bhttp::field::user_agent, kUserAgent);
-    for (auto& [name, value] : msg.headers) req.insert(name, value);
-    if (!msg.content_type.empty()) req.set(bhttp::field::content_type, msg.content_type);
-    for (const auto& [name, value] : config_->headers) req.set(name, value);
-    req.set(bhttp::field::connection, "keep-alive");
-    req.body() = std::move(msg.body);
-    req.prepare_payload();  // Content-Length, also "0" for an event without data
-    return req;
+    std::string out;
+    out.reserve(config_->request_head.size() + msg.body.size() + 64 * (msg.headers.size() + 2));
+    out += config_->request_head;
+    for (const auto& [name, value] : msg.headers) out.append(name).append(": ").append(value).append("\r\n");
+    if (!msg.content_type.empty()) out.append("Content-Type: ").append(msg.content_type).append("\r\n");
+    // Content-Length also "0" for an event without data
+    out.append("Content-Length: ").append(std::to_string(msg.body.size())).append("\r\n\r\n");
+    out += msg.body;
+    return out;
   }
 
   std::shared_ptr<const WebhookConfig> config_;
   std::shared_ptr<ConnectionPool> pool_;
+  std::shared_ptr<Pipeline> pipeline_;  // null when pipeline_depth is 1
 };
 
 }  // namespace
@@ -158,6 +203,7 @@ Result<std::shared_ptr<Sink>> WebhookSinkFactory::make(const SinkSpec& spec) {
   config->mode = spec.mode == DeliveryMode::structured ? codec::HttpMode::structured : codec::HttpMode::binary;
   config->timeout = spec.timeout;
   config->options = options_;
+  config->request_head = request_head(*config);
   return std::make_shared<WebhookSink>(ex_, std::move(config));
 }
 

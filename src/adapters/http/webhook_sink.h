@@ -7,7 +7,8 @@
 //   2xx -> delivered; 408, 429, 5xx, timeout, refused/reset -> retry (Retry-After
 //   parsed as seconds or an HTTP-date); any other status -> permanent.
 // Concurrency and ordering are the dispatcher's job: the sink runs every send()
-// it is given at once.
+// it is given at once. send_ordered() goes through one pipelined connection when
+// WebhookOptions::pipeline_depth > 1.
 #pragma once
 
 #include <chrono>
@@ -23,6 +24,9 @@ struct WebhookOptions {
   std::size_t max_idle_connections = 16;
   std::chrono::milliseconds connect_timeout{5'000};
   std::size_t max_response_bytes = 64 << 10;  // we read and discard the body
+  // In-order deliveries in flight on one connection (HTTP/1.1 pipelining, see
+  // webhook_pipeline.h); 1 = one request at a time.
+  std::size_t pipeline_depth = 1;
 };
 
 class WebhookSinkFactory final : public SinkFactory {

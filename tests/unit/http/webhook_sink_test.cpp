@@ -77,6 +77,13 @@ class TestServer {
     std::lock_guard lock(mutex_);
     return requests_;
   }
+  void hold_until(int n) { hold_ = n; }
+  std::vector<std::string> ids() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& r : requests_) out.push_back(r.header("ce-id"));
+    return out;
+  }
   int connections() const { return connections_; }
   int closed() const { return closed_; }
 
@@ -88,25 +95,39 @@ class TestServer {
     }
   }
 
+  // With hold_until(n), reads n requests before answering any: only a client that
+  // pipelines gets answers.
   asio::awaitable<void> serve(tcp::socket socket, int id) {
     boost::beast::flat_buffer buffer;
     boost::system::error_code ec;
-    for (;;) {
-      bhttp::request<bhttp::string_body> req;
-      co_await bhttp::async_read(socket, buffer, req, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) break;
-      Reply reply = record(req, id);
-      if (reply.delay > 0ms) {
-        asio::steady_timer timer(io_, reply.delay);
-        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    for (bool open = true; open;) {
+      std::vector<Reply> replies;
+      for (int i = 0, n = std::max(1, hold_.load()); i < n; ++i) {
+        bhttp::request<bhttp::string_body> req;
+        co_await bhttp::async_read(socket, buffer, req, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) break;
+        replies.push_back(record(req, id));
       }
-      if (reply.drop) break;
-      bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(reply.status), 11};
-      for (const auto& [n, v] : reply.headers) res.set(n, v);
-      res.body() = reply.body;
-      res.prepare_payload();
-      co_await bhttp::async_write(socket, res, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec || reply.close_after) break;
+      if (ec) break;
+      for (const auto& reply : replies) {
+        if (reply.delay > 0ms) {
+          asio::steady_timer timer(io_, reply.delay);
+          co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+        if (reply.drop) {
+          open = false;
+          break;
+        }
+        bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(reply.status), 11};
+        for (const auto& [n, v] : reply.headers) res.set(n, v);
+        res.body() = reply.body;
+        res.prepare_payload();
+        co_await bhttp::async_write(socket, res, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || reply.close_after) {
+          open = false;
+          break;
+        }
+      }
     }
     socket.close(ec);
     ++closed_;
@@ -129,7 +150,7 @@ class TestServer {
   mutable std::mutex mutex_;
   std::vector<Reply> script_;
   std::vector<Recorded> requests_;
-  std::atomic<int> connections_{0}, closed_{0};
+  std::atomic<int> connections_{0}, closed_{0}, hold_{1};
 };
 
 EventPtr make_event(std::string id = "1", std::optional<std::string> data = "hello") {
@@ -169,6 +190,37 @@ class WebhookSinkTest : public ::testing::Test {
       return DeliveryOutcome{Kind::permanent, -1, "test timeout", {}};
     }
     return future.get();
+  }
+
+  // Sends ids first..first+n-1 with send_ordered (from this thread, in order);
+  // returns the outcomes in the order their `done` ran, with the event ids.
+  static std::vector<std::pair<std::string, DeliveryOutcome>> deliver_ordered(Sink& sink, int n, int first = 0) {
+    struct State {
+      std::mutex mutex;
+      std::vector<std::pair<std::string, DeliveryOutcome>> got;
+      std::promise<void> all;
+    };
+    auto state = std::make_shared<State>();
+    for (int i = first; i < first + n; ++i) {
+      sink.send_ordered(make_event(std::to_string(i)), [state, n, id = std::to_string(i)](DeliveryOutcome o) {
+        std::lock_guard lock(state->mutex);
+        state->got.emplace_back(id, std::move(o));
+        if (static_cast<int>(state->got.size()) == n) state->all.set_value();
+      });
+    }
+    if (state->all.get_future().wait_for(10s) != std::future_status::ready) ADD_FAILURE() << "sends did not complete";
+    std::lock_guard lock(state->mutex);
+    return state->got;
+  }
+  static std::vector<std::string> id_range(int first, int n) {
+    std::vector<std::string> out;
+    for (int i = first; i < first + n; ++i) out.push_back(std::to_string(i));
+    return out;
+  }
+  std::shared_ptr<Sink> pipelined_sink(std::size_t depth, std::string uri = "",
+                                       std::chrono::milliseconds timeout = 5s) {
+    return make_sink(SinkSpec{.uri = uri.empty() ? server_.url() : uri, .timeout = timeout},
+                     WebhookOptions{.pipeline_depth = depth});
   }
 
   asio::io_context io_;
@@ -244,6 +296,26 @@ TEST_F(WebhookSinkTest, CustomHeadersAndPut) {
   EXPECT_EQ(reqs[0].header("X-Api-Key"), "secret");
   EXPECT_EQ(reqs[0].header("User-Agent"), "custom/1");
   EXPECT_EQ(reqs[0].body, "hello");
+}
+
+// The request head is built once per sink: a subscription header replaces ours of
+// the same name, and of two with the same name the last one counts (as a set would).
+TEST_F(WebhookSinkTest, SubscriptionHeadersReplaceFieldsOfTheSameName) {
+  auto sink = make_sink(SinkSpec{.uri = server_.url(),
+                                 .headers = {{"X-Tag", "a"}, {"user-agent", "custom/1"}, {"x-tag", "b"}}});
+  EXPECT_EQ(deliver(*sink, make_event()).kind, Kind::delivered);
+  auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  auto count = [&](std::string_view name) {
+    return std::ranges::count_if(reqs[0].headers, [&](const auto& h) { return boost::beast::iequals(h.first, name); });
+  };
+  EXPECT_EQ(count("x-tag"), 1);
+  EXPECT_EQ(reqs[0].header("X-Tag"), "b");
+  EXPECT_EQ(count("user-agent"), 1);
+  EXPECT_EQ(reqs[0].header("User-Agent"), "custom/1");
+  EXPECT_EQ(count("host"), 1);
+  EXPECT_EQ(count("content-length"), 1);
+  EXPECT_EQ(reqs[0].header("Connection"), "keep-alive");
 }
 
 TEST_F(WebhookSinkTest, SequentialSendsReuseOneConnection) {
@@ -450,6 +522,169 @@ TEST_F(WebhookSinkTest, CloseRefusesNewSendsAndClosesIdleConnections) {
   for (int i = 0; i < 200 && server_.closed() < 1; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(server_.closed(), 1);  // the server saw the idle connection go
   EXPECT_EQ(server_.requests().size(), 1u);
+}
+
+// ---- HTTP/1.1 pipelining (send_ordered with pipeline_depth > 1)
+
+TEST_F(WebhookSinkTest, PipelinedSendsArriveInOrderOnOneConnection) {
+  auto sink = pipelined_sink(8);
+  EXPECT_EQ(sink->ordered_window(), 8u);
+  auto got = deliver_ordered(*sink, 50);
+  ASSERT_EQ(got.size(), 50u);
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(got[i].first, std::to_string(i)) << "done calls out of order";
+    EXPECT_EQ(got[i].second.kind, Kind::delivered) << got[i].second.error;
+  }
+  EXPECT_EQ(server_.ids(), id_range(0, 50));
+  EXPECT_EQ(server_.connections(), 1);
+}
+
+// The server reads 5 requests before answering the first: only pipelining gets
+// answers before the 2 s deadline.
+TEST_F(WebhookSinkTest, PipelinedRequestsGoOutBeforeTheFirstAnswer) {
+  server_.hold_until(5);
+  auto sink = pipelined_sink(8, "", 2s);
+  auto got = deliver_ordered(*sink, 5);
+  ASSERT_EQ(got.size(), 5u);
+  for (const auto& [id, o] : got) EXPECT_EQ(o.kind, Kind::delivered) << id << ": " << o.error;
+  EXPECT_EQ(server_.ids(), id_range(0, 5));
+}
+
+TEST_F(WebhookSinkTest, PipelinedErrorStatusFailsOnlyItsOwnRequest) {
+  server_.script({Reply{}, Reply{.status = 503}, Reply{.status = 404}, Reply{}});
+  auto sink = pipelined_sink(8);
+  auto got = deliver_ordered(*sink, 4);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].second.kind, Kind::delivered);
+  EXPECT_EQ(got[1].second.kind, Kind::retry);
+  EXPECT_EQ(got[1].second.status, 503);
+  EXPECT_EQ(got[2].second.kind, Kind::permanent);
+  EXPECT_EQ(got[2].second.status, 404);
+  EXPECT_EQ(got[3].second.kind, Kind::delivered);
+  EXPECT_EQ(server_.connections(), 1);
+}
+
+// A sink that closes the connection after every answer (without saying so): the
+// unanswered requests go again on fresh connections, in order, and none fails.
+TEST_F(WebhookSinkTest, PipelinedSinkClosingAfterEachAnswerStillGetsEverythingInOrder) {
+  server_.script(std::vector<Reply>(8, Reply{.close_after = true}));
+  auto sink = pipelined_sink(8);
+  auto got = deliver_ordered(*sink, 8);
+  ASSERT_EQ(got.size(), 8u);
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(got[i].first, std::to_string(i));
+    EXPECT_EQ(got[i].second.kind, Kind::delivered) << got[i].first << ": " << got[i].second.error;
+  }
+  // Each event answered once; requests the server dropped unanswered were re-sent.
+  auto ids = server_.ids();
+  std::vector<std::string> answered;
+  for (const auto& id : ids)
+    if (answered.empty() || answered.back() != id) answered.push_back(id);
+  EXPECT_EQ(answered, id_range(0, 8));
+  EXPECT_GE(server_.connections(), 8);
+}
+
+// "Connection: close" on every answer: the sink drops to one request at a time.
+TEST_F(WebhookSinkTest, PipelinedSinkAnsweringConnectionCloseGetsOneRequestAtATime) {
+  server_.script(std::vector<Reply>(6, Reply{.headers = {{"Connection", "close"}}, .close_after = true}));
+  auto sink = pipelined_sink(8);
+  auto got = deliver_ordered(*sink, 6);
+  ASSERT_EQ(got.size(), 6u);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(got[i].first, std::to_string(i));
+    EXPECT_EQ(got[i].second.kind, Kind::delivered) << got[i].second.error;
+  }
+  EXPECT_EQ(server_.connections(), 6);
+  EXPECT_EQ(server_.ids(), id_range(0, 6));
+  auto later = deliver_ordered(*sink, 3, 6);
+  for (const auto& [id, o] : later) EXPECT_EQ(o.kind, Kind::delivered) << id << ": " << o.error;
+  EXPECT_EQ(server_.connections(), 7);  // keep-alive again, one request at a time
+}
+
+TEST_F(WebhookSinkTest, PipelinedFreshConnectionDroppedWithoutAnswerFailsEveryRequestInOrder) {
+  server_.script({Reply{.drop = true}});
+  auto sink = pipelined_sink(8);
+  auto got = deliver_ordered(*sink, 3);
+  ASSERT_EQ(got.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(got[i].first, std::to_string(i));
+    EXPECT_EQ(got[i].second.kind, Kind::retry);
+    EXPECT_EQ(got[i].second.status, 0);
+    EXPECT_NE(got[i].second.error.find("127.0.0.1:"), std::string::npos) << got[i].second.error;
+  }
+}
+
+TEST_F(WebhookSinkTest, PipelinedRequestsDroppedByAReusedConnectionGoAgainOnAFreshOne) {
+  server_.script({Reply{}, Reply{.drop = true}});
+  auto sink = pipelined_sink(8);
+  auto got = deliver_ordered(*sink, 1);
+  ASSERT_EQ(got[0].second.kind, Kind::delivered);
+  // 1 is read and dropped on a connection that answered before: sent again once on
+  // a fresh connection, where it is answered.
+  auto next = deliver_ordered(*sink, 3, 1);
+  ASSERT_EQ(next.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(next[i].first, std::to_string(i + 1));
+    EXPECT_EQ(next[i].second.kind, Kind::delivered) << next[i].second.error;
+  }
+  EXPECT_EQ(server_.connections(), 2);
+}
+
+TEST_F(WebhookSinkTest, PipelinedSendsToAClosedPortFailInOrder) {
+  tcp::acceptor probe(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  auto port = probe.local_endpoint().port();
+  probe.close();
+  auto sink = pipelined_sink(8, "http://127.0.0.1:" + std::to_string(port) + "/hook");
+  auto got = deliver_ordered(*sink, 3);
+  ASSERT_EQ(got.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(got[i].first, std::to_string(i));
+    EXPECT_EQ(got[i].second.kind, Kind::retry);
+    EXPECT_EQ(got[i].second.status, 0);
+    EXPECT_NE(got[i].second.error.find("failed"), std::string::npos) << got[i].second.error;
+  }
+}
+
+TEST_F(WebhookSinkTest, PipelinedSlowAnswerTimesOutTheOldestAndResendsTheRest) {
+  server_.script({Reply{.delay = 1500ms}});
+  auto sink = pipelined_sink(8, "", 500ms);
+  auto got = deliver_ordered(*sink, 3);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].first, "0");
+  EXPECT_EQ(got[0].second.kind, Kind::retry);
+  EXPECT_NE(got[0].second.error.find("timed out after 500 ms"), std::string::npos) << got[0].second.error;
+  EXPECT_EQ(got[1].second.kind, Kind::delivered) << got[1].second.error;
+  EXPECT_EQ(got[2].second.kind, Kind::delivered) << got[2].second.error;
+  EXPECT_GE(server_.connections(), 2);
+}
+
+TEST_F(WebhookSinkTest, ClosingAPipelinedSinkFailsWhatIsUnanswered) {
+  server_.hold_until(100);  // never answers 3 requests
+  auto sink = pipelined_sink(8);
+  struct State {
+    std::mutex mutex;
+    std::vector<DeliveryOutcome> got;
+    std::promise<void> all;
+  };
+  auto state = std::make_shared<State>();
+  for (int i = 0; i < 3; ++i) {
+    sink->send_ordered(make_event(std::to_string(i)), [state](DeliveryOutcome o) {
+      std::lock_guard lock(state->mutex);
+      state->got.push_back(std::move(o));
+      if (state->got.size() == 3) state->all.set_value();
+    });
+  }
+  for (auto end = std::chrono::steady_clock::now() + 5s; server_.requests().size() < 3;) {
+    ASSERT_LT(std::chrono::steady_clock::now(), end);
+    std::this_thread::sleep_for(1ms);
+  }
+  sink->close();
+  ASSERT_EQ(state->all.get_future().wait_for(5s), std::future_status::ready);
+  std::lock_guard lock(state->mutex);
+  for (const auto& o : state->got) {
+    EXPECT_EQ(o.kind, Kind::retry);
+    EXPECT_EQ(o.error, "sink closed");
+  }
 }
 
 TEST(RetryAfter, DeltaSecondsAndHttpDates) {

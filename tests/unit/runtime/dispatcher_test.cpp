@@ -1,6 +1,8 @@
 #include "evmesh/runtime/dispatcher.h"
 
+#include <algorithm>
 #include <future>
+#include <map>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -237,6 +239,122 @@ TEST_F(DispatcherTest, StopDropsWhatIsQueued) {
   EXPECT_EQ(sink->calls().size(), 1u);
   EXPECT_EQ(s.dropped, 5u);  // four never sent, one in flight when stopped
   EXPECT_EQ(s.queued, 0u);
+}
+
+// A pipelining sink (ordered_window > 1): several events in flight, still in order.
+TEST_F(DispatcherTest, PipeliningSinkGetsSeveralInFlightInOrder) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::ok(); }, 1ms);
+  sink->set_window(8);
+  auto d = make(fast_policy(), sink);
+  std::vector<std::string> expected;
+  for (int i = 0; i < 40; ++i) {
+    push(*d, make_event(std::to_string(i)));
+    expected.push_back(std::to_string(i));
+  }
+  ASSERT_TRUE(sink->wait_calls(40));
+  EXPECT_EQ(sink->ids(), expected);
+  EXPECT_GT(sink->max_in_flight(), 1);
+  EXPECT_LE(sink->max_in_flight(), 8);
+  wait_idle(*d);
+  EXPECT_EQ(d->stats().delivered, 40u);
+}
+
+// Event 2 fails while 3.. are in flight behind it: those are sent again after 2's
+// retry, so from the retry on the sink sees every event in order.
+TEST_F(DispatcherTest, PipelinedFailureResendsTheFollowersAfterTheRetriedEvent) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(), [](const Event& ev, int attempt) {
+    return ev.id() == "2" && attempt == 1 ? testing::retry(503) : testing::ok();
+  }, 2ms);
+  sink->set_window(4);
+  auto d = make(fast_policy(), sink);
+  for (int i = 0; i < 8; ++i) push(*d, make_event(std::to_string(i)));
+  wait_idle(*d);
+  auto ids = sink->ids();
+  auto first = std::find(ids.begin(), ids.end(), "2");
+  ASSERT_NE(first, ids.end());
+  EXPECT_EQ(std::vector<std::string>(ids.begin(), first), (std::vector<std::string>{"0", "1"}));
+  auto retry = std::find(first + 1, ids.end(), "2");
+  ASSERT_NE(retry, ids.end()) << "event 2 was not retried";
+  for (auto it = first + 1; it != retry; ++it) EXPECT_GT(std::stoi(*it), 2) << "only followers before the retry";
+  EXPECT_EQ(std::vector<std::string>(retry, ids.end()),
+            (std::vector<std::string>{"2", "3", "4", "5", "6", "7"}));
+  auto s = d->stats();
+  EXPECT_EQ(s.delivered, 8u);
+  EXPECT_EQ(s.retried, 1u);
+  EXPECT_EQ(s.dropped, 0u);
+  EXPECT_EQ(s.queued, 0u);
+  EXPECT_EQ(s.in_flight, 0u);
+}
+
+// A permanent failure mid-window: the event is dead-lettered before its followers
+// go again; nothing is lost or counted twice.
+TEST_F(DispatcherTest, PipelinedPermanentFailureDeadLettersBeforeTheFollowers) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(), [](const Event& ev, int) {
+    return ev.id() == "1" ? testing::permanent(400) : testing::ok();
+  }, 2ms);
+  sink->set_window(4);
+  auto dead = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::ok(); });
+  auto d = make(fast_policy(), sink, dead);
+  for (int i = 0; i < 6; ++i) push(*d, make_event(std::to_string(i)));
+  wait_idle(*d);
+  ASSERT_EQ(dead->calls().size(), 1u);
+  EXPECT_EQ(dead->calls()[0].ev->id(), "1");
+  auto calls = sink->calls();
+  auto resent = std::find_if(calls.begin(), calls.end(), [](const auto& c) { return c.ev->id() == "2"; });
+  resent = std::find_if(resent + 1, calls.end(), [](const auto& c) { return c.ev->id() == "2"; });
+  if (resent != calls.end()) EXPECT_GE(resent->at, dead->calls()[0].at);  // 2 was in flight behind 1
+  auto s = d->stats();
+  EXPECT_EQ(s.delivered, 5u);
+  EXPECT_EQ(s.dead_lettered, 1u);
+  EXPECT_EQ(s.dropped, 0u);
+}
+
+TEST_F(DispatcherTest, StopWithAPipelinedWindowInFlightDropsEverythingOnce) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(), [](const Event& ev, int) {
+    return ev.id() == "0" ? testing::retry(503) : testing::ok();
+  }, 50ms);
+  sink->set_window(4);
+  auto d = make(fast_policy(), sink);
+  for (int i = 0; i < 10; ++i) push(*d, make_event(std::to_string(i)));
+  for (auto end = std::chrono::steady_clock::now() + 5s; sink->calls().size() < 4;) {
+    ASSERT_LT(std::chrono::steady_clock::now(), end);
+    std::this_thread::sleep_for(1ms);
+  }
+  d->stop();
+  wait_idle(*d);
+  auto s = d->stats();
+  EXPECT_EQ(s.delivered + s.dropped, 10u);
+  EXPECT_EQ(s.queued, 0u);
+  EXPECT_EQ(s.in_flight, 0u);
+  EXPECT_TRUE(d->try_reserve());
+}
+
+TEST_F(DispatcherTest, ManyPublishersOneDispatcherLoseNothing) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::ok(); });
+  auto policy = fast_policy();
+  policy.queue_capacity = 4000;
+  auto d = make(policy, sink);
+  std::vector<std::thread> publishers;
+  for (int t = 0; t < 4; ++t) {
+    publishers.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) push(*d, make_event(std::to_string(t) + "-" + std::to_string(i)));
+    });
+  }
+  for (auto& p : publishers) p.join();
+  wait_idle(*d);
+  EXPECT_EQ(d->stats().delivered, 2000u);
+  // Each publisher's events in its own order (one queue, one delivery at a time).
+  std::map<std::string, int> last;
+  for (const auto& id : sink->ids()) {
+    auto dash = id.find('-');
+    int n = std::stoi(id.substr(dash + 1));
+    auto [it, fresh] = last.try_emplace(id.substr(0, dash), n);
+    if (!fresh) EXPECT_GT(n, it->second) << id;
+    it->second = n;
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
 #include "evmesh/core/sink.h"
 
@@ -53,6 +55,33 @@ class ScriptedSink final : public Sink {
   }
   void close() override {}
 
+  // A pipelining sink: up to `window` ordered sends in flight, answered one after
+  // another (each after `latency`) in call order, as an HTTP/1.1 server does.
+  void set_window(std::size_t window) { window_ = window; }
+  std::size_t ordered_window() const override { return window_; }
+  void send_ordered(EventPtr ev, std::function<void(DeliveryOutcome)> done) override {
+    int attempt;
+    {
+      std::lock_guard lock(mutex_);
+      attempt = ++attempts_[ev->id()];
+      calls_.push_back({ev, attempt, std::chrono::steady_clock::now()});
+      ++in_flight_;
+      max_in_flight_ = std::max(max_in_flight_, in_flight_);
+    }
+    auto outcome = script_(*ev, attempt);
+    boost::asio::post(strand_, [this, outcome = std::move(outcome), done = std::move(done)]() mutable {
+      answers_.emplace_back(std::move(outcome), std::move(done));
+      if (answers_.size() == 1) answer_next();
+    });
+  }
+
+  // Ids of the calls so far, in call order.
+  std::vector<std::string> ids() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& c : calls_) out.push_back(c.ev->id());
+    return out;
+  }
   std::vector<Call> calls() const {
     std::lock_guard lock(mutex_);
     return calls_;
@@ -68,7 +97,25 @@ class ScriptedSink final : public Sink {
   }
 
  private:
+  void answer_next() {
+    auto timer = std::make_shared<boost::asio::steady_timer>(strand_, latency_);
+    timer->async_wait([this, timer](auto) {
+      auto [outcome, done] = std::move(answers_.front());
+      answers_.pop_front();
+      {
+        std::lock_guard lock(mutex_);
+        --in_flight_;
+      }
+      done(outcome);
+      cv_.notify_all();
+      if (!answers_.empty()) answer_next();
+    });
+  }
+
   boost::asio::any_io_executor ex_;
+  boost::asio::strand<boost::asio::any_io_executor> strand_{boost::asio::make_strand(ex_)};
+  std::size_t window_ = 1;
+  std::deque<std::pair<DeliveryOutcome, std::function<void(DeliveryOutcome)>>> answers_;  // on strand_
   Script script_;
   std::chrono::milliseconds latency_;
   mutable std::mutex mutex_;
