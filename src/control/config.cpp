@@ -68,6 +68,16 @@ const Field kWebhook[] = {
                  c.webhook.max_idle_connections_per_sink = r.integer(n, k, 0, 1024)),
     EVMESH_FIELD("connect_timeout", c.webhook.connect_timeout = r.duration(n, k, false)),
 };
+store::CommitPolicy commit_policy(std::string_view s) {
+  if (s == "interval") return store::CommitPolicy::interval;
+  if (s == "none") return store::CommitPolicy::none;
+  return store::CommitPolicy::group;
+}
+const Field kStore[] = {
+    EVMESH_FIELD("data_dir", c.store.data_dir = r.text(n, k)),
+    EVMESH_FIELD("commit", c.store.commit = commit_policy(r.one_of(n, k, {"group", "interval", "none"}))),
+    EVMESH_FIELD("sync_interval", c.store.sync_interval = r.duration(n, k, false)),
+};
 const Field kLog[] = {
     EVMESH_FIELD("level",
                  c.log.level = r.one_of(n, k, {"trace", "debug", "info", "warn", "error", "off"})),
@@ -80,7 +90,7 @@ struct Section {
   std::span<const Field> fields;
 };
 const Section kFieldSections[] = {
-    {"http", kHttp}, {"grpc", kGrpc}, {"runtime", kRuntime}, {"webhook", kWebhook}, {"log", kLog}};
+    {"http", kHttp}, {"grpc", kGrpc}, {"runtime", kRuntime}, {"webhook", kWebhook}, {"store", kStore}, {"log", kLog}};
 
 const std::vector<detail::SectionKeys>& schema() {
   static const auto keys = [] {

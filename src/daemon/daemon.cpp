@@ -61,7 +61,12 @@ int run(const control::Config& config) {
                                   config.webhook.connect_timeout});
   grpc_adapter::GroupRegistry groups;
   SinkRouter router(sinks, groups);
-  Runtime runtime(delivery_io.get_executor(), {config.runtime.max_subscriptions}, router);
+  RuntimeOptions runtime_options{.max_subscriptions = config.runtime.max_subscriptions};
+  runtime_options.open_store = [&config] {
+    return store::open_embedded_store(
+        {config.store.data_dir, config.store.commit, config.store.sync_interval});
+  };
+  Runtime runtime(delivery_io.get_executor(), std::move(runtime_options), router);
   for (const auto& sub : config.subscriptions) {
     if (auto created = runtime.create(sub); !created) {
       spdlog::error("{}: subscription '{}': {}{}", config.file.string(), sub.id,

@@ -35,12 +35,13 @@ std::mt19937_64& jitter_rng() {
 }  // namespace
 
 Dispatcher::Dispatcher(asio::any_io_executor ex, std::string subscription_id, DeliveryPolicy policy,
-                       std::shared_ptr<Sink> sink, std::shared_ptr<Sink> dead_letter)
+                       std::shared_ptr<Sink> sink, std::shared_ptr<Sink> dead_letter, bool durable)
     : strand_(asio::make_strand(ex)),
       id_(std::move(subscription_id)),
       policy_(std::move(policy)),
       sink_(std::move(sink)),
-      dead_letter_(std::move(dead_letter)) {}
+      dead_letter_(std::move(dead_letter)),
+      durable_(durable) {}
 
 bool Dispatcher::try_reserve() {
   auto current = reserved_.load(std::memory_order_relaxed);
@@ -53,9 +54,15 @@ bool Dispatcher::try_reserve() {
 
 void Dispatcher::release() { reserved_.fetch_sub(1, std::memory_order_acq_rel); }
 
-void Dispatcher::push(EventPtr ev, Clock::time_point accepted) {
+void Dispatcher::force_reserve() { reserved_.fetch_add(1, std::memory_order_acq_rel); }
+
+void Dispatcher::push(EventPtr ev, Clock::time_point accepted, std::uint64_t offset) {
   queued_.fetch_add(1, std::memory_order_relaxed);
-  auto item = std::make_shared<Item>(Item{std::move(ev), accepted, 0, false});
+  if (offset) {
+    std::lock_guard lock(pending_mutex_);
+    pending_.insert(offset);
+  }
+  auto item = std::make_shared<Item>(Item{std::move(ev), accepted, 0, false, offset});
   asio::post(strand_, [self = shared_from_this(), item = std::move(item)]() mutable {
     if (self->stopped_) {
       self->queued_.fetch_sub(1, std::memory_order_relaxed);
@@ -99,6 +106,7 @@ void Dispatcher::on_outcome(std::shared_ptr<Item> item, DeliveryOutcome outcome)
       dead_lettered_.fetch_add(1, std::memory_order_relaxed);
     else
       delivered_.fetch_add(1, std::memory_order_relaxed);
+    settle(*item);
     return finish_one();
   }
   if (outcome.kind == DeliveryOutcome::Kind::permanent)
@@ -133,6 +141,7 @@ void Dispatcher::give_up(std::shared_ptr<Item> item, const DeliveryOutcome& last
     log()->warn("subscription {}: dropped event {} (source {}) after {} attempts: {} ({})", id_,
                 item->ev->id(), item->ev->source(), item->attempts,
                 item->dead_lettering ? "dead-letter sink failed" : reason, last.error);
+    settle(*item);
     return finish_one();
   }
   EventBuilder builder(*item->ev);
@@ -146,6 +155,7 @@ void Dispatcher::give_up(std::shared_ptr<Item> item, const DeliveryOutcome& last
     dropped_.fetch_add(1, std::memory_order_relaxed);
     log()->error("subscription {}: cannot dead-letter event {}: {}", id_, item->ev->id(),
                  dead.error().message);
+    settle(*item);
     return finish_one();
   }
   log()->info("subscription {}: dead-lettering event {} ({}, status {}, {} attempts)", id_,
@@ -154,6 +164,18 @@ void Dispatcher::give_up(std::shared_ptr<Item> item, const DeliveryOutcome& last
   item->attempts = 0;
   item->dead_lettering = true;
   attempt(std::move(item));
+}
+
+std::uint64_t Dispatcher::durable_cursor(std::uint64_t routed_upto) const {
+  std::lock_guard lock(pending_mutex_);
+  if (pending_.empty()) return routed_upto;
+  return std::min(routed_upto, *pending_.begin() - 1);
+}
+
+void Dispatcher::settle(const Item& item) {
+  if (!item.offset) return;
+  std::lock_guard lock(pending_mutex_);
+  pending_.erase(item.offset);
 }
 
 void Dispatcher::finish_one() {

@@ -13,7 +13,7 @@ class MemoryStore final : public EventStore {
   Result<std::uint64_t> append(std::span<const EventPtr> events) override {
     std::lock_guard lock(mutex_);
     for (const auto& ev : events) log_.push_back(ev);
-    return first_ + log_.size() - 1;
+    return last_offset_locked();
   }
 
   Result<std::vector<StoredEvent>> read(std::uint64_t after, std::size_t max) const override {
@@ -32,10 +32,17 @@ class MemoryStore final : public EventStore {
     return {};
   }
 
-  std::uint64_t committed(std::string_view consumer) const override {
+  std::optional<std::uint64_t> cursor(std::string_view consumer) const override {
     std::lock_guard lock(mutex_);
     auto it = cursors_.find(consumer);
-    return it == cursors_.end() ? 0 : it->second;
+    if (it == cursors_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  Result<void> forget(std::string_view consumer) override {
+    std::lock_guard lock(mutex_);
+    if (auto it = cursors_.find(consumer); it != cursors_.end()) cursors_.erase(it);
+    return {};
   }
 
   Result<std::size_t> trim(std::uint64_t upto) override {
@@ -51,7 +58,7 @@ class MemoryStore final : public EventStore {
 
   std::uint64_t last_offset() const override {
     std::lock_guard lock(mutex_);
-    return first_ + log_.size() - 1;
+    return last_offset_locked();
   }
 
   std::uint64_t first_offset() const override {
@@ -60,6 +67,8 @@ class MemoryStore final : public EventStore {
   }
 
  private:
+  std::uint64_t last_offset_locked() const { return first_ + log_.size() - 1; }
+
   mutable std::mutex mutex_;
   std::deque<EventPtr> log_;
   std::uint64_t first_ = 1;  // offset of log_.front()

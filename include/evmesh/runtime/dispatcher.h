@@ -9,6 +9,12 @@
 //   deadlettererror    last error text
 //   deadlettersub      subscription id
 //
+// Durable dispatchers (durable subscriptions) also track the store offsets of the
+// events they hold: durable_cursor() is the offset below which every event is
+// settled (delivered, dead-lettered or dropped by the retry policy), which the
+// runtime commits to the store. An event dropped by stop() stays unsettled, so it
+// is delivered again after a restart.
+//
 // Threading: all state lives on the dispatcher's strand. try_reserve() and
 // release() are lock-free and callable from any thread: publishers reserve a slot
 // in every matching queue before enqueueing anything, so a full queue rejects the
@@ -21,6 +27,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -48,14 +55,23 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   using Clock = std::chrono::steady_clock;
 
   Dispatcher(boost::asio::any_io_executor ex, std::string subscription_id, DeliveryPolicy policy,
-             std::shared_ptr<Sink> sink, std::shared_ptr<Sink> dead_letter);
+             std::shared_ptr<Sink> sink, std::shared_ptr<Sink> dead_letter, bool durable = false);
 
   // Any thread. Reserves one queue slot; false when the queue is full.
   bool try_reserve();
   // Any thread. Gives back a slot reserved but not used.
   void release();
-  // Any thread. Enqueues an event into a previously reserved slot.
-  void push(EventPtr ev, Clock::time_point accepted);
+  // Any thread. Takes a slot even when the queue is full (backlog read back from
+  // the store after a restart: it was acked already and must not be refused).
+  void force_reserve();
+  // Any thread. Enqueues an event into a previously reserved slot. `offset` is the
+  // event's store offset for a durable dispatcher, 0 otherwise.
+  void push(EventPtr ev, Clock::time_point accepted, std::uint64_t offset = 0);
+
+  bool durable() const { return durable_; }
+  // Any thread. Durable only: every offset <= the result is settled, given that
+  // every offset <= `routed_upto` routed here was pushed already.
+  std::uint64_t durable_cursor(std::uint64_t routed_upto) const;
 
   // Any thread. Calls `done` (on the strand) once nothing is queued or in flight.
   void when_idle(std::function<void()> done);
@@ -72,12 +88,15 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
     Clock::time_point accepted;
     std::uint32_t attempts = 0;
     bool dead_lettering = false;  // now going to the dead-letter sink
+    std::uint64_t offset = 0;     // store offset (durable only)
   };
   void pump();
   void attempt(std::shared_ptr<Item> item);
   void on_outcome(std::shared_ptr<Item> item, DeliveryOutcome outcome);
   // Retries are over: send to the dead-letter sink, or drop when there is none.
   void give_up(std::shared_ptr<Item> item, const DeliveryOutcome& last, std::string_view reason);
+  // The item's outcome is final: its offset no longer holds the cursor back.
+  void settle(const Item& item);
   void finish_one();
   void check_idle();
 
@@ -86,6 +105,10 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   DeliveryPolicy policy_;
   std::shared_ptr<Sink> sink_;
   std::shared_ptr<Sink> dead_letter_;
+
+  const bool durable_;
+  mutable std::mutex pending_mutex_;
+  std::set<std::uint64_t> pending_;  // durable: offsets pushed, not settled
 
   std::atomic<std::size_t> reserved_{0};  // queued + in flight + reserved-not-pushed
   // strand-only state

@@ -35,6 +35,22 @@ Result<nlohmann::json> json_object(const std::string& text) {
   return body;
 }
 
+// Publishes and finishes the call: at once, or (a durable subscription matched)
+// from the store's committer thread once the events are committed.
+template <typename Response>
+grpc::ServerUnaryReactor* publish_and_finish(Runtime& runtime, grpc::CallbackServerContext* context,
+                                             std::span<const EventPtr> events, Response* response) {
+  auto* reactor = context->DefaultReactor();
+  auto complete = [reactor, response](const Result<PublishReceipt>& receipt) {
+    if (!receipt) return reactor->Finish(to_status(receipt.error()));
+    response->set_deliveries(static_cast<std::uint32_t>(receipt->deliveries));
+    reactor->Finish(grpc::Status::OK);
+  };
+  auto now = runtime.publish(events, [&complete]() -> Runtime::PublishCallback { return complete; });
+  if (now) complete(*now);
+  return reactor;
+}
+
 std::string dump(const Subscription& sub) {
   return control::to_json(sub).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -48,10 +64,7 @@ grpc::ServerUnaryReactor* BrokerService::Publish(grpc::CallbackServerContext* co
   auto ev = decode_event(request->event());
   if (!ev) return finish(context, to_status(ev.error()));
   const EventPtr events[] = {std::move(*ev)};
-  auto receipt = ctx_.runtime.publish(events);
-  if (!receipt) return finish(context, to_status(receipt.error()));
-  response->set_deliveries(static_cast<std::uint32_t>(receipt->deliveries));
-  return finish(context, grpc::Status::OK);
+  return publish_and_finish(ctx_.runtime, context, events, response);
 }
 
 grpc::ServerUnaryReactor* BrokerService::PublishBatch(grpc::CallbackServerContext* context,
@@ -72,12 +85,8 @@ grpc::ServerUnaryReactor* BrokerService::PublishBatch(grpc::CallbackServerContex
     }
     valid.push_back(std::move(*ev));
   }
-  if (!valid.empty()) {
-    auto receipt = ctx_.runtime.publish(valid);
-    if (!receipt) return finish(context, to_status(receipt.error()));
-    response->set_deliveries(static_cast<std::uint32_t>(receipt->deliveries));
-  }
-  return finish(context, grpc::Status::OK);
+  if (valid.empty()) return finish(context, grpc::Status::OK);
+  return publish_and_finish(ctx_.runtime, context, valid, response);
 }
 
 grpc::ServerBidiReactor<pb::SubscribeRequest, pb::SubscribeResponse>* BrokerService::Subscribe(

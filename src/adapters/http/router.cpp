@@ -64,7 +64,7 @@ BodyLimit body_limit_for(const ServerContext& ctx, bh::verb method, std::string_
   return {ctx.config.max_event_bytes, "max_event_bytes"};
 }
 
-Response route(ServerContext& ctx, Request& req) {
+std::optional<Response> route(ServerContext& ctx, Request& req, Later& later) {
   const std::string_view target = req.target();
   const auto path = target_path(target);
   if (!path) {
@@ -73,7 +73,7 @@ Response route(ServerContext& ctx, Request& req) {
   }
   if (*path == "/") {
     if (req.method() != bh::verb::post) return method_not_allowed(req, "POST");
-    return handle_ingress(ctx, req);
+    return handle_ingress(ctx, req, later);
   }
   if (*path == kCollection || *path == "/subscriptions/") return handle_subscriptions(ctx, req);
   if (path->starts_with(kCollection) && (*path)[kCollection.size()] == '/') {

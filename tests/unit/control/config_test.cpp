@@ -218,7 +218,7 @@ TEST_F(ConfigTest, StructureErrors) {
                       "delivery, subscriptions)");
   EXPECT_CONFIG_ERROR(
       error("http: {}\nhtp:\n  port: 1\n"), file(), 2, "htp",
-      "unknown section (known: http, grpc, runtime, webhook, log, delivery, subscriptions)");
+      "unknown section (known: http, grpc, runtime, webhook, store, log, delivery, subscriptions)");
   EXPECT_CONFIG_ERROR(
       error("http:\n  host: a\n  prot: 1\n"), file(), 3, "http.prot",
       "unknown key (http keys: host, port, max_event_bytes, max_batch_bytes, "
