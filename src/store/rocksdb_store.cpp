@@ -12,6 +12,8 @@
 // resumed; each later append first tries DB::Resume(), so the store heals itself
 // once space returns.
 #include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 
@@ -41,6 +43,26 @@ std::uint64_t from_be64(std::string_view s) {
 
 std::string event_key(std::uint64_t offset) { return kEvent + be64(offset); }
 std::string cursor_key(std::string_view consumer) { return kCursor + std::string(consumer); }
+
+// RocksDB's own log goes to its LOG file; its warnings and errors (such as "dropping
+// N bytes" of a torn WAL record on recovery) also go to ours.
+class WarningsToSpdlog final : public rocksdb::Logger {
+ public:
+  WarningsToSpdlog() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::WARN_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < rocksdb::InfoLogLevel::WARN_LEVEL) return;
+    char line[1024];
+    std::vsnprintf(line, sizeof line, format, ap);
+    // Creating a new store, RocksDB reports the missing directory it is about to make.
+    if (std::string_view(line).find("NotFound") != std::string_view::npos) return;
+    if (level == rocksdb::InfoLogLevel::WARN_LEVEL)
+      spdlog::warn("event store: {}", line);
+    else
+      spdlog::error("event store: {}", line);
+  }
+};
 
 std::unexpected<Error> store_error(std::string_view what, const rocksdb::Status& s) {
   const bool unavailable = s.IsNoSpace() || s.IsIOError() || s.IsIOFenced();
@@ -194,6 +216,7 @@ Result<std::unique_ptr<EventStore>> open_embedded_store(const StoreOptions& opti
   // opens with everything before it.
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db_options.keep_log_file_num = 4;
+  db_options.info_log = std::make_shared<WarningsToSpdlog>();
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, (options.data_dir / "events").string(), &raw);
   if (!s.ok()) return store_error("open in " + options.data_dir.string(), s);
