@@ -98,7 +98,8 @@ Result<RoutePtr> Runtime::make_route(Subscription sub, std::uint64_t seq) {
     dead_letter = std::move(*dl);
   }
   auto dispatcher = std::make_shared<Dispatcher>(ex_, sub.id, sub.delivery, std::move(*sink),
-                                                 std::move(dead_letter), sub.durable);
+                                                 std::move(dead_letter),
+                                                 sub.durable ? store_.get() : nullptr);
   auto filters = sub.effective_filters();
   auto route = std::make_shared<const Route>(
       Route{std::move(sub), std::move(filters), std::move(dispatcher), seq});

@@ -42,7 +42,40 @@ class MemoryStore final : public EventStore {
   Result<void> forget(std::string_view consumer) override {
     std::lock_guard lock(mutex_);
     if (auto it = cursors_.find(consumer); it != cursors_.end()) cursors_.erase(it);
+    if (auto it = dead_.find(consumer); it != dead_.end()) dead_.erase(it);
     return {};
+  }
+
+  Result<void> dlq_put(std::string_view consumer, std::uint64_t id, const EventPtr& ev) override {
+    std::lock_guard lock(mutex_);
+    dead_[std::string(consumer)][id] = ev;
+    return {};
+  }
+
+  Result<std::vector<StoredEvent>> dlq_list(std::string_view consumer, std::uint64_t after,
+                                            std::size_t max) const override {
+    std::lock_guard lock(mutex_);
+    std::vector<StoredEvent> out;
+    auto queue = dead_.find(consumer);
+    if (queue == dead_.end()) return out;
+    for (auto it = queue->second.upper_bound(after); it != queue->second.end() && out.size() < max; ++it)
+      out.push_back({it->first, it->second});
+    return out;
+  }
+
+  Result<EventPtr> dlq_get(std::string_view consumer, std::uint64_t id) const override {
+    std::lock_guard lock(mutex_);
+    auto queue = dead_.find(consumer);
+    if (queue != dead_.end()) {
+      if (auto it = queue->second.find(id); it != queue->second.end()) return it->second;
+    }
+    return fail(Errc::not_found, "no dead letter " + std::to_string(id));
+  }
+
+  Result<bool> dlq_erase(std::string_view consumer, std::uint64_t id) override {
+    std::lock_guard lock(mutex_);
+    auto queue = dead_.find(consumer);
+    return queue != dead_.end() && queue->second.erase(id) > 0;
   }
 
   Result<std::size_t> trim(std::uint64_t upto) override {
@@ -73,6 +106,7 @@ class MemoryStore final : public EventStore {
   std::deque<EventPtr> log_;
   std::uint64_t first_ = 1;  // offset of log_.front()
   std::map<std::string, std::uint64_t, std::less<>> cursors_;
+  std::map<std::string, std::map<std::uint64_t, EventPtr>, std::less<>> dead_;
 };
 
 }  // namespace

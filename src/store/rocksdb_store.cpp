@@ -4,6 +4,7 @@
 //   'e' + offset (8 bytes big-endian)  -> event record (event_codec.h)
 //   'c' + consumer name                -> committed offset (8 bytes big-endian)
 //   'n'                                -> last offset ever assigned (survives trims)
+//   'd' + consumer + '\0' + id (8 bytes) -> dead letter (event record)
 // Appends are one WriteBatch (atomic); the commit policy picks WriteOptions::sync.
 // Recovery is RocksDB's WAL replay in point-in-time mode: it keeps every complete
 // record and stops at a torn one.
@@ -14,6 +15,7 @@
 #include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -27,7 +29,7 @@
 namespace evmesh::store {
 namespace {
 
-constexpr char kEvent = 'e', kCursor = 'c', kLast = 'n';
+constexpr char kEvent = 'e', kCursor = 'c', kLast = 'n', kDead = 'd';
 
 std::string be64(std::uint64_t v) {
   std::string out(8, '\0');
@@ -43,6 +45,8 @@ std::uint64_t from_be64(std::string_view s) {
 
 std::string event_key(std::uint64_t offset) { return kEvent + be64(offset); }
 std::string cursor_key(std::string_view consumer) { return kCursor + std::string(consumer); }
+// Subscription ids hold no NUL, so one consumer's prefix is never another's.
+std::string dead_prefix(std::string_view consumer) { return kDead + std::string(consumer) + '\0'; }
 
 // RocksDB's own log goes to its LOG file; its warnings and errors (such as "dropping
 // N bytes" of a torn WAL record on recovery) also go to ours.
@@ -148,8 +152,60 @@ class RocksDbStore final : public EventStore {
 
   Result<void> forget(std::string_view consumer) override {
     std::lock_guard lock(cursor_mutex_);
-    if (auto s = db_->Delete({}, cursor_key(consumer)); !s.ok()) return store_error("forget a cursor", s);
+    rocksdb::WriteBatch batch;
+    batch.Delete(cursor_key(consumer));
+    auto prefix = dead_prefix(consumer);
+    auto end = prefix;
+    end.back() = '\1';
+    batch.DeleteRange(prefix, end);
+    if (auto s = db_->Write({}, &batch); !s.ok()) return store_error("forget a subscription", s);
     return {};
+  }
+
+  // Unsynced like cursors: the WAL keeps writes in order, so a dead letter is never
+  // lost while the cursor that moved past its event survives.
+  Result<void> dlq_put(std::string_view consumer, std::uint64_t id, const EventPtr& ev) override {
+    std::string record;
+    detail::encode_event(*ev, record);
+    if (auto s = db_->Put({}, dead_prefix(consumer) + be64(id), record); !s.ok())
+      return store_error("store a dead letter", s);
+    return {};
+  }
+
+  Result<std::vector<StoredEvent>> dlq_list(std::string_view consumer, std::uint64_t after,
+                                            std::size_t max) const override {
+    std::vector<StoredEvent> out;
+    if (after == std::numeric_limits<std::uint64_t>::max()) return out;
+    const auto prefix = dead_prefix(consumer);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    for (it->Seek(prefix + be64(after + 1)); it->Valid() && out.size() < max; it->Next()) {
+      auto key = it->key().ToStringView();
+      if (!key.starts_with(prefix) || key.size() != prefix.size() + 8) break;
+      auto ev = detail::decode_event(it->value().ToStringView());
+      if (!ev) return std::unexpected(ev.error());
+      out.push_back({from_be64(key.substr(prefix.size())), std::move(*ev)});
+    }
+    if (!it->status().ok()) return store_error("list dead letters", it->status());
+    return out;
+  }
+
+  Result<EventPtr> dlq_get(std::string_view consumer, std::uint64_t id) const override {
+    std::string value;
+    auto s = db_->Get({}, dead_prefix(consumer) + be64(id), &value);
+    if (s.IsNotFound()) return fail(Errc::not_found, "no dead letter " + std::to_string(id));
+    if (!s.ok()) return store_error("read a dead letter", s);
+    return detail::decode_event(value);
+  }
+
+  Result<bool> dlq_erase(std::string_view consumer, std::uint64_t id) override {
+    std::lock_guard lock(cursor_mutex_);  // get-then-delete answers truthfully
+    const auto key = dead_prefix(consumer) + be64(id);
+    std::string value;
+    auto found = db_->Get({}, key, &value);
+    if (found.IsNotFound()) return false;
+    if (!found.ok()) return store_error("read a dead letter", found);
+    if (auto s = db_->Delete({}, key); !s.ok()) return store_error("delete a dead letter", s);
+    return true;
   }
 
   Result<std::size_t> trim(std::uint64_t upto) override {

@@ -4,10 +4,15 @@ redelivery after a restart, a torn last record, an unusable data directory."""
 import glob
 import os
 import shutil
+import subprocess
 import tempfile
 
-from harness import EvmeshTestCase, Reply
+from harness import EvmeshTestCase, Reply, built_binary, wait_until
 from test_docs_examples import fenced_block_after, read_doc
+
+
+def evmeshctl_path():
+    return built_binary("evmeshctl", "EVMESHCTL")
 
 
 class DurableTest(EvmeshTestCase):
@@ -77,8 +82,10 @@ class DurableTest(EvmeshTestCase):
         with open(wals[-1], "ab") as f:
             f.write(b"\x12\x34\x56\x78\x40\x00\x01torn-record")
         sink.default = Reply(200)
+        with sink.cond:
+            sink.requests.clear()
         daemon = self.start_evmeshd(config)
-        self.assertEqual([r.ce("id") for r in sink.wait_for(3)][-3:], ["e0", "e1", "e2"])
+        self.assertEqual([r.ce("id") for r in sink.wait_for(3)][:3], ["e0", "e1", "e2"])
         daemon.wait_for_log(r"warn.*event store: .*dropping \d+ bytes")
 
     def test_unusable_data_dir_is_a_503_naming_it(self):
@@ -89,3 +96,94 @@ class DurableTest(EvmeshTestCase):
         # Transient subscriptions still work.
         self.assertEqual(daemon.request("POST", "/subscriptions",
                                         {"sink": "http://127.0.0.1:9/"}).status, 201)
+
+
+class DeadLetterQueueTest(EvmeshTestCase):
+    """A durable subscription without a dead-letter sink keeps its dead letters in the
+    store: listed, inspected, redriven and deleted over the admin API and evmeshctl."""
+
+    start_daemon = False
+
+    def setUp(self):
+        super().setUp()
+        self.sink = self.make_sink(default=Reply(400))  # permanent failure
+        data_dir = tempfile.mkdtemp(prefix="evmesh-dlq-")
+        self.addCleanup(shutil.rmtree, data_dir, True)
+        self.config = (
+            f"store: {{data_dir: {data_dir}}}\n"
+            "subscriptions:\n"
+            "  - id: orders\n"
+            f"    sink: {self.sink.url}\n"
+            "    durable: true\n")
+
+    def dead_letters(self, daemon):
+        res = daemon.request("GET", "/admin/subscriptions/orders/deadletters")
+        self.assertEqual(res.status, 200, res)
+        return res.json()["deadletters"]
+
+    def evmeshctl(self, daemon, *args):
+        proc = subprocess.run([evmeshctl_path(), "--url", daemon.url, "dlq", *args],
+                              capture_output=True, text=True, timeout=30)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def test_lifecycle(self):
+        daemon = self.start_evmeshd(self.config)
+        for i in range(3):
+            self.assertEqual(self.publish_binary(b"x", daemon=daemon, id=f"e{i}").status, 202)
+        wait_until(lambda: len(self.dead_letters(daemon)) == 3, what="3 dead letters")
+        listed = self.dead_letters(daemon)
+        self.assertEqual([d["event"]["id"] for d in listed], ["e0", "e1", "e2"])
+        self.assertEqual(listed[0]["event"]["deadletterreason"], "permanent")
+        self.assertEqual(listed[0]["event"]["deadletterstatus"], 400)
+        first = listed[0]["id"]
+
+        one = daemon.request("GET", f"/admin/subscriptions/orders/deadletters/{first}")
+        self.assertEqual(one.json()["event"]["id"], "e0")
+        page = daemon.request("GET", "/admin/subscriptions/orders/deadletters?limit=2").json()
+        self.assertEqual(len(page["deadletters"]), 2)
+        self.assertEqual(page["next"], page["deadletters"][1]["id"])
+
+        # They survive a restart.
+        self.assertEqual(daemon.stop(), 0)
+        daemon = self.start_evmeshd(self.config)
+        self.assertEqual(len(self.dead_letters(daemon)), 3)
+
+        # Redrive: delivered again without the dead-letter attributes, then gone.
+        self.sink.default = Reply(200)
+        with self.sink.cond:
+            self.sink.requests.clear()
+        code, out, err = self.evmeshctl(daemon, "redrive", "orders", str(first))
+        self.assertEqual(code, 0, err)
+        got = self.sink.wait_for(1)[0]
+        self.assertEqual(got.ce("id"), "e0")
+        self.assertIsNone(got.ce("deadletterreason"))
+        wait_until(lambda: len(self.dead_letters(daemon)) == 2, what="the redriven one to leave")
+
+        code, out, err = self.evmeshctl(daemon, "list", "orders")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(len(out.splitlines()), 2, out)
+        self.assertIn("permanent", out)
+        second = self.dead_letters(daemon)[0]["id"]
+        code, out, err = self.evmeshctl(daemon, "delete", "orders", str(second))
+        self.assertEqual(code, 0, err)
+        self.assertEqual([d["event"]["id"] for d in self.dead_letters(daemon)], ["e2"])
+
+    def test_errors_name_what_is_wrong(self):
+        daemon = self.start_evmeshd(self.config)
+        base = "/admin/subscriptions/orders/deadletters"
+        self.assertProblem(daemon.request("GET", base + "/999"), 404, "not-found",
+                           detail_contains="no dead letter 999")
+        self.assertProblem(daemon.request("GET", base + "/x"), 400, detail_contains="decimal integer")
+        self.assertProblem(daemon.request("GET", base + "?limit=0"), 400, pointer="limit")
+        self.assertProblem(daemon.request("DELETE", base + "/999"), 404)
+        self.assertProblem(daemon.request("POST", base + "/999/redrive"), 404)
+        self.assertEqual(daemon.request("PUT", base + "/1").status, 405)
+        self.assertProblem(daemon.request("GET", "/admin/subscriptions/nope/deadletters"), 404,
+                           detail_contains="'nope' does not exist")
+        transient = self.subscribe("http://127.0.0.1:9/", daemon=daemon)
+        self.assertProblem(
+            daemon.request("GET", f"/admin/subscriptions/{transient['id']}/deadletters"), 409,
+            detail_contains="is not durable")
+        code, _, err = self.evmeshctl(daemon, "show", "orders", "999")
+        self.assertEqual(code, 2)
+        self.assertIn("no dead letter 999", err)

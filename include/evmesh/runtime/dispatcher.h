@@ -13,7 +13,10 @@
 // events they hold: durable_cursor() is the offset below which every event is
 // settled (delivered, dead-lettered or dropped by the retry policy), which the
 // runtime commits to the store. An event dropped by stop() stays unsettled, so it
-// is delivered again after a restart.
+// is delivered again after a restart. A durable dispatcher without a dead-letter
+// sink puts exhausted events in the store's dead-letter queue instead of dropping
+// them; redrive() delivers one again and removes it from the queue once the sink
+// acks (a failure puts it back).
 //
 // Threading: all state lives on the dispatcher's strand. try_reserve() and
 // release() are lock-free and callable from any thread: publishers reserve a slot
@@ -38,6 +41,7 @@
 
 #include "evmesh/core/sink.h"
 #include "evmesh/runtime/subscription.h"
+#include "evmesh/store/event_store.h"
 
 namespace evmesh {
 
@@ -55,7 +59,8 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   using Clock = std::chrono::steady_clock;
 
   Dispatcher(boost::asio::any_io_executor ex, std::string subscription_id, DeliveryPolicy policy,
-             std::shared_ptr<Sink> sink, std::shared_ptr<Sink> dead_letter, bool durable = false);
+             std::shared_ptr<Sink> sink, std::shared_ptr<Sink> dead_letter,
+             store::EventStore* store = nullptr);  // set: durable
 
   // Any thread. Reserves one queue slot; false when the queue is full.
   bool try_reserve();
@@ -68,7 +73,11 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   // event's store offset for a durable dispatcher, 0 otherwise.
   void push(EventPtr ev, Clock::time_point accepted, std::uint64_t offset = 0);
 
-  bool durable() const { return durable_; }
+  // Any thread. Delivers dead letter `dlq_id` (its dead-letter attributes removed)
+  // again; takes a slot even when the queue is full. Durable only.
+  void redrive(const Event& dead, std::uint64_t dlq_id);
+
+  bool durable() const { return store_ != nullptr; }
   // Any thread. Durable only: every offset <= the result is settled, given that
   // every offset <= `routed_upto` routed here was pushed already.
   std::uint64_t durable_cursor(std::uint64_t routed_upto) const;
@@ -89,12 +98,15 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
     std::uint32_t attempts = 0;
     bool dead_lettering = false;  // now going to the dead-letter sink
     std::uint64_t offset = 0;     // store offset (durable only)
+    std::uint64_t dlq_id = 0;     // being redriven from the store's dead-letter queue
   };
   void pump();
   void attempt(std::shared_ptr<Item> item);
   void on_outcome(std::shared_ptr<Item> item, DeliveryOutcome outcome);
   // Retries are over: send to the dead-letter sink, or drop when there is none.
   void give_up(std::shared_ptr<Item> item, const DeliveryOutcome& last, std::string_view reason);
+  // Durable without a dead-letter sink: into the store's dead-letter queue.
+  void store_dead_letter(std::shared_ptr<Item> item, EventPtr dead, std::string_view reason);
   // The item's outcome is final: its offset no longer holds the cursor back.
   void settle(const Item& item);
   void finish_one();
@@ -106,7 +118,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   std::shared_ptr<Sink> sink_;
   std::shared_ptr<Sink> dead_letter_;
 
-  const bool durable_;
+  store::EventStore* const store_;
   mutable std::mutex pending_mutex_;
   std::set<std::uint64_t> pending_;  // durable: offsets pushed, not settled
 

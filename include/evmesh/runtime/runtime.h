@@ -97,6 +97,18 @@ class Runtime {
   std::optional<Result<PublishReceipt>> publish(std::span<const EventPtr> events,
                                                 const DeferPublish& defer);
 
+  // Any thread. The dead-letter queue of a durable subscription without a
+  // dead-letter sink (docs/storage.md): events whose delivery gave up, each with the
+  // deadletter* attributes, under an id. Errors: not_found (no such subscription or
+  // dead letter), conflict (the subscription is not durable).
+  Result<std::vector<store::StoredEvent>> dead_letters(std::string_view id, std::uint64_t after,
+                                                       std::size_t max) const;
+  Result<EventPtr> dead_letter(std::string_view id, std::uint64_t dlq_id) const;
+  Result<void> delete_dead_letter(std::string_view id, std::uint64_t dlq_id);
+  // Delivers the dead letter again (without its deadletter* attributes); it leaves
+  // the queue when the sink acks, and comes back if delivery gives up again.
+  Result<void> redrive(std::string_view id, std::uint64_t dlq_id);
+
   // Stops accepting publishes, waits until every dispatcher is idle or `timeout`
   // passes, then stops them and calls `done` (on the runtime's executor) with
   // true when everything drained.
@@ -104,6 +116,8 @@ class Runtime {
 
  private:
   Result<std::shared_ptr<const detail::Route>> make_route(Subscription sub, std::uint64_t seq);
+  // The dispatcher of durable subscription `id` (dead_letters.cpp).
+  Result<std::shared_ptr<Dispatcher>> durable_dispatcher(std::string_view id) const;
   // Caller holds the write mutex. Opens the store on first use.
   Result<void> ensure_store();
   // Caller holds the write mutex. Pushes what a durable route has not settled yet

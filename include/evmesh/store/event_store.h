@@ -44,8 +44,19 @@ class EventStore {
   // The committed offset of `consumer`; nullopt when it never committed (a new
   // consumer, as opposed to one that committed 0: nothing processed yet).
   virtual std::optional<std::uint64_t> cursor(std::string_view consumer) const = 0;
-  // Forgets `consumer`'s cursor (its subscription was deleted).
+  // Forgets `consumer`'s cursor and dead letters (its subscription was deleted).
   virtual Result<void> forget(std::string_view consumer) = 0;
+
+  // The dead-letter queue of `consumer`: events whose delivery gave up, each under
+  // an id (the event's log offset). Putting an existing id replaces it.
+  virtual Result<void> dlq_put(std::string_view consumer, std::uint64_t id, const EventPtr& ev) = 0;
+  // Up to `max` dead letters with id > `after`, in id order (offset = id).
+  virtual Result<std::vector<StoredEvent>> dlq_list(std::string_view consumer, std::uint64_t after,
+                                                    std::size_t max) const = 0;
+  // One dead letter; `not_found` when there is none with that id.
+  virtual Result<EventPtr> dlq_get(std::string_view consumer, std::uint64_t id) const = 0;
+  // Removes one; false when there was none.
+  virtual Result<bool> dlq_erase(std::string_view consumer, std::uint64_t id) = 0;
   // Drops events with offset <= `upto` (retention); returns how many were dropped.
   virtual Result<std::size_t> trim(std::uint64_t upto) = 0;
   // Offset of the newest event; 0 when nothing was ever appended.

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admin_api.h"
+#include "dlq_api.h"
 #include "ingress.h"
 #include "problem.h"
 #include "subscriptions_api.h"
@@ -81,6 +82,7 @@ std::optional<Response> route(ServerContext& ctx, Request& req, Later& later) {
     if (id.find('/') != std::string_view::npos) return not_found(target);
     return handle_subscription(ctx, req, id);
   }
+  if (path->starts_with(kDeadLetterPrefix)) return handle_dead_letters(ctx, req, *path);
   if (path->starts_with("/admin/")) return handle_admin(ctx, req, *path);
   if (*path == "/healthz") return health(ctx, req, false);
   if (*path == "/readyz") return health(ctx, req, true);

@@ -3,6 +3,7 @@
 //
 //   /                      POST            ingress.cpp
 //   /subscriptions[/{id}]  see subscriptions_api.h
+//   /admin/subscriptions/{id}/deadletters...  dlq_api.h (durable dead-letter queues)
 //   /admin/...             POST            admin_api.h (filter test, CESQL eval)
 //   /healthz               GET             200 {"status":"ok"} while the process runs
 //   /readyz                GET             200 {"status":"ready"}; 503 after stop_accepting()

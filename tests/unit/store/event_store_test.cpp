@@ -103,6 +103,29 @@ TYPED_TEST(EventStoreTest, CursorZeroDiffersFromNoCursorAndForgetRemovesIt) {
   EXPECT_TRUE(this->store_->forget("never-there"));
 }
 
+TYPED_TEST(EventStoreTest, DeadLettersArePerConsumerListedInIdOrderAndErasable) {
+  auto& store = *this->store_;
+  ASSERT_TRUE(store.dlq_put("a", 7, make_event(7)));
+  ASSERT_TRUE(store.dlq_put("a", 3, make_event(3)));
+  ASSERT_TRUE(store.dlq_put("ab", 5, make_event(5)));  // a prefix of nothing else's
+  ASSERT_TRUE(store.dlq_put("a", 3, make_event(33)));  // replaces
+  auto listed = store.dlq_list("a", 0, 10).value();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].offset, 3u);
+  EXPECT_EQ(listed[0].event->id(), "33");
+  EXPECT_EQ(listed[1].offset, 7u);
+  EXPECT_EQ(store.dlq_list("a", 3, 10).value().size(), 1u);
+  EXPECT_EQ(store.dlq_list("a", 0, 1).value().size(), 1u);
+  EXPECT_EQ(store.dlq_get("a", 7).value()->id(), "7");
+  EXPECT_EQ(store.dlq_get("a", 5).error().code, Errc::not_found);
+  EXPECT_TRUE(store.dlq_erase("a", 7).value());
+  EXPECT_FALSE(store.dlq_erase("a", 7).value());
+  EXPECT_EQ(store.dlq_list("a", 0, 10).value().size(), 1u);
+  ASSERT_TRUE(store.forget("a"));
+  EXPECT_TRUE(store.dlq_list("a", 0, 10).value().empty());
+  EXPECT_EQ(store.dlq_list("ab", 0, 10).value().size(), 1u);
+}
+
 TYPED_TEST(EventStoreTest, TrimDropsOldestAndKeepsOffsets) {
   auto batch = events(1, 5);
   ASSERT_TRUE(this->store_->append(batch));
@@ -168,6 +191,7 @@ TEST_P(EmbeddedStoreTest, ReopenKeepsEventsCursorsAndOffsets) {
     ASSERT_TRUE(store->append(batch));
     ASSERT_TRUE(store->commit("sub", 2));
     ASSERT_TRUE(store->trim(1));
+    ASSERT_TRUE(store->dlq_put("sub", 2, make_event(2)));
   }
   auto store = open_embedded_store({dir_.path(), GetParam()}).value();
   EXPECT_EQ(store->first_offset(), 2u);
@@ -176,6 +200,7 @@ TEST_P(EmbeddedStoreTest, ReopenKeepsEventsCursorsAndOffsets) {
   auto read = store->read(store->committed("sub"), 10).value();
   ASSERT_EQ(read.size(), 3u);
   EXPECT_EQ(read.front().event->id(), "3");
+  EXPECT_EQ(store->dlq_get("sub", 2).value()->id(), "2");
 }
 
 TEST_P(EmbeddedStoreTest, ReopenAfterTrimmingEverythingKeepsNumbering) {
