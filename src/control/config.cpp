@@ -90,7 +90,8 @@ struct Section {
   std::span<const Field> fields;
 };
 const Section kFieldSections[] = {
-    {"http", kHttp}, {"grpc", kGrpc}, {"runtime", kRuntime}, {"webhook", kWebhook}, {"store", kStore}, {"log", kLog}};
+    {"http", kHttp},   {"grpc", kGrpc}, {"runtime", kRuntime},
+    {"webhook", kWebhook}, {"store", kStore}, {"log", kLog}};
 
 const std::vector<detail::SectionKeys>& schema() {
   static const auto keys = [] {
@@ -239,7 +240,7 @@ Config read_config(const Reader& r, const YAML::Node& root) {
         auto section = std::ranges::find(kFieldSections, name, &Section::name);
         if (section == std::end(kFieldSections))
           r.fail(key_node, name,
-                 "unknown section (known: http, grpc, runtime, webhook, log, delivery, subscriptions)");
+                 "unknown section (known: http, grpc, runtime, webhook, store, log, delivery, subscriptions)");
         read_fields(r, *section, value, config);
       });
   check_limits(r, root, config);
