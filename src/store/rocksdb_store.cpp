@@ -69,7 +69,8 @@ class WarningsToSpdlog final : public rocksdb::Logger {
 };
 
 std::unexpected<Error> store_error(std::string_view what, const rocksdb::Status& s) {
-  const bool unavailable = s.IsNoSpace() || s.IsIOError() || s.IsIOFenced();
+  // Busy: RocksDB's own recovery from the last error is still running.
+  const bool unavailable = s.IsNoSpace() || s.IsIOError() || s.IsIOFenced() || s.IsBusy();
   return fail(unavailable ? Errc::unavailable : Errc::internal,
               "the event store cannot " + std::string(what) + ": " + s.ToString());
 }
@@ -97,7 +98,8 @@ class RocksDbStore final : public EventStore {
   Result<std::uint64_t> append(std::span<const EventPtr> events) override {
     std::lock_guard lock(write_mutex_);
     if (failed_) {
-      if (auto s = db_->Resume(); !s.ok()) return store_error("recover from its last write error", s);
+      if (auto s = db_->Resume(); !s.ok())
+        return store_error("recover from its last write error (" + failed_reason_ + ")", s);
       spdlog::info("event store: writable again after: {}", failed_reason_);
       failed_ = false;
     }
