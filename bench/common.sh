@@ -148,6 +148,7 @@ write_config() {
       if ((i < matching)); then type=com.example.bench.event; else type=com.example.bench.other$i; fi
       echo "  - id: bench-$i"
       echo "    sink: $sink"
+      [[ -n ${DURABLE:-} ]] && echo "    durable: true"
       echo "    protocol: HTTP"
       echo "    filters:"
       echo "      - exact: {type: $type}"

@@ -13,6 +13,8 @@
 #   ev-1       wrk → evmeshd, 1 subscription, matching, delivering to the nginx
 #   ev-100x1   100 subscriptions, 1 matching (exact type filters; 99 never match)
 #   ev-100x100 100 subscriptions, all matching (each event → 100 webhook requests)
+#   dur-group, dur-interval, dur-none   as ev-1 with the subscription durable, store.commit
+#              group / interval / none, a fresh data directory each (docs/storage.md)
 # Deliveries are real HTTP requests to the same nginx (location / → 202), counted with
 # nginx's stub_status. evmeshd answers 503 when a subscription queue is full; wrk counts
 # those as non-2xx, and the "202/s" column leaves them out.
@@ -74,17 +76,20 @@ run_wrk() {
 }
 
 run_evmeshd() {
-  local name=$1 round=$2 count matching
+  local name=$1 round=$2 count matching durable=
   case $name in
     ev-0) count=0 matching=0 ;;
     ev-1) count=1 matching=1 ;;
     ev-100x1) count=100 matching=1 ;;
     ev-100x100) count=100 matching=100 ;;
+    dur-group | dur-interval | dur-none) count=1 matching=1 durable=${name#dur-} ;;
     *) echo "unknown scenario $name" >&2; return 1 ;;
   esac
   local config=$BENCH_TMP/$name.yaml
-  write_config "$config" "$count" "$matching" "$SINK" "$CONCURRENCY" "$CAPACITY"
-  start_evmeshd "$config" "${EXTRA_ARGS[@]}"
+  DURABLE=$durable write_config "$config" "$count" "$matching" "$SINK" "$CONCURRENCY" "$CAPACITY"
+  local store_args=()
+  [[ -n $durable ]] && store_args=(--set "store.commit=$durable" --set "store.data_dir=$BENCH_TMP/data.$name.$round")
+  start_evmeshd "$config" "${store_args[@]}" "${EXTRA_ARGS[@]}"
   # One event by hand first: the daemon must answer 202 before we measure it.
   local code
   code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$EVMESHD_PORT/" \
@@ -129,7 +134,8 @@ CLK_TCK=$CLK_TCK python3 - "$RESULTS" <<'PY'
 # Medians over rounds, one row per scenario; ratios against nginx of the same round.
 import os, re, shlex, statistics, sys
 tck = int(os.environ["CLK_TCK"])
-fanout = {"nginx": 0, "ev-0": 0, "ev-1": 1, "ev-100x1": 1, "ev-100x100": 100}
+fanout = {"nginx": 0, "ev-0": 0, "ev-1": 1, "ev-100x1": 1, "ev-100x100": 100,
+          "dur-group": 1, "dur-interval": 1, "dur-none": 1}
 rows, order = {}, []
 for line in open(sys.argv[1]):
     parts = shlex.split(line)

@@ -6,7 +6,7 @@ set -euo pipefail
 build_packages=(
   g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-system1.81-dev
-  nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libssl-dev
+  nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libssl-dev librocksdb-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpaho-mqttpp-dev libpaho-mqtt-dev
 )

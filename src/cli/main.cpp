@@ -3,6 +3,7 @@
 //   evmeshctl [--url URL] filter test --filters FILE|JSON --event FILE|JSON
 //   evmeshctl [--url URL] cesql eval EXPR --event FILE|JSON
 //   evmeshctl [--url URL] subscriptions list [--json] | get ID | delete ID | create FILE|JSON
+//   evmeshctl [--url URL] dlq list SUB [--json] | show SUB N | delete SUB N | redrive SUB N
 //
 // Exit status: 0 success (filter test: MATCH), 1 NO MATCH, 2 any error (usage,
 // connection, or a problem answer from the server, whose detail is printed).
@@ -41,6 +42,12 @@ constexpr std::string_view kUsage = R"(usage: evmeshctl [--url URL] COMMAND ...
   subscriptions get ID
   subscriptions delete ID
   subscriptions create FILE|JSON
+  dlq list SUB [--json]
+      Dead letters of durable subscription SUB: id, reason, attempts, event id, error.
+  dlq show SUB N
+  dlq delete SUB N
+  dlq redrive SUB N
+      Delivers dead letter N again; it leaves the queue once the sink acks.
 
   FILE|JSON is a file name, '-' for standard input, or JSON text starting with { or [.
   --url defaults to $EVMESH_URL, else http://127.0.0.1:8080.
@@ -210,9 +217,8 @@ int cesql_eval(const Endpoint& ep, Args& args) {
   return kOk;
 }
 
-std::string id_path(std::string_view id) {
+std::string id_path(std::string_view id, std::string out = "/subscriptions/") {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out = "/subscriptions/";
   for (unsigned char c : id) {
     if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out.push_back(static_cast<char>(c));
     else (out += '%', out += kHex[c >> 4], out += kHex[c & 0xF]);
@@ -266,6 +272,57 @@ int subscriptions(const Endpoint& ep, Args& args) {
   return usage_error("unknown subscriptions command '" + *verb + "'");
 }
 
+int dlq(const Endpoint& ep, Args& args) {
+  int status = kError;
+  auto verb = args.next();
+  if (!verb) return usage_error("dlq needs list, show, delete or redrive");
+  const bool raw = *verb == "list" && args.flag("--json");
+  auto sub = args.next();
+  if (!sub) return usage_error("dlq " + *verb + " needs a subscription id");
+  const auto base = id_path(*sub, "/admin/subscriptions/") + "/deadletters";
+  if (*verb == "list") {
+    if (!args.empty()) return usage_error("unexpected argument '" + args.peek() + "'");
+    auto all = json::array();
+    std::string after = "0";
+    for (;;) {  // every page
+      auto reply = call(ep, "GET", base + "?after=" + after, nullptr, status);
+      if (!reply) return status;
+      for (auto& d : (*reply)["deadletters"]) all.push_back(std::move(d));
+      if ((*reply)["next"].is_null()) break;
+      after = (*reply)["next"].dump();
+    }
+    if (raw) {
+      std::cout << all.dump(2) << "\n";
+      return kOk;
+    }
+    for (const auto& d : all) {
+      const auto& ev = d["event"];
+      std::cout << d["id"].dump() << "\t" << ev.value("deadletterreason", "") << "\tattempts="
+                << ev.value("deadletterattempts", json(0)).dump() << "\tid=" << ev.value("id", "")
+                << "\t" << ev.value("deadlettererror", "") << "\n";
+    }
+    return kOk;
+  }
+  auto n = args.next();
+  if (!n) return usage_error("dlq " + *verb + " needs a dead letter id");
+  if (!args.empty()) return usage_error("unexpected argument '" + args.peek() + "'");
+  if (*verb == "show") {
+    auto reply = call(ep, "GET", base + "/" + *n, nullptr, status);
+    if (!reply) return status;
+    std::cout << (*reply)["event"].dump(2) << "\n";
+    return kOk;
+  }
+  if (*verb == "delete" || *verb == "redrive") {
+    const bool redrive = *verb == "redrive";
+    auto reply = call(ep, redrive ? "POST" : "DELETE", base + "/" + *n + (redrive ? "/redrive" : ""),
+                      nullptr, status);
+    if (!reply) return status;
+    std::cout << (redrive ? "redriving " : "deleted ") << *n << "\n";
+    return kOk;
+  }
+  return usage_error("unknown dlq command '" + *verb + "'");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -299,5 +356,6 @@ int main(int argc, char** argv) {
   }
   if (*group == "subscriptions" || *group == "subscription" || *group == "subs")
     return subscriptions(*endpoint, args);
+  if (*group == "dlq") return dlq(*endpoint, args);
   return usage_error("unknown command '" + *group + "'");
 }

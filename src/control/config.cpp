@@ -74,6 +74,16 @@ const Field kWebhook[] = {
     EVMESH_FIELD("connect_timeout", c.webhook.connect_timeout = r.duration(n, k, false)),
     EVMESH_FIELD("pipeline_depth", c.webhook.pipeline_depth = r.integer(n, k, 1, 1024)),
 };
+store::CommitPolicy commit_policy(std::string_view s) {
+  if (s == "interval") return store::CommitPolicy::interval;
+  if (s == "none") return store::CommitPolicy::none;
+  return store::CommitPolicy::group;
+}
+const Field kStore[] = {
+    EVMESH_FIELD("data_dir", c.store.data_dir = r.text(n, k)),
+    EVMESH_FIELD("commit", c.store.commit = commit_policy(r.one_of(n, k, {"group", "interval", "none"}))),
+    EVMESH_FIELD("sync_interval", c.store.sync_interval = r.duration(n, k, false)),
+};
 const Field kLog[] = {
     EVMESH_FIELD("level",
                  c.log.level = r.one_of(n, k, {"trace", "debug", "info", "warn", "error", "off"})),
@@ -105,8 +115,8 @@ struct Section {
   std::span<const Field> fields;
 };
 const Section kFieldSections[] = {
-    {"http", kHttp}, {"grpc", kGrpc}, {"runtime", kRuntime}, {"webhook", kWebhook}, {"log", kLog},
-    {"mqtt", kMqtt}};
+    {"http", kHttp},       {"grpc", kGrpc},   {"runtime", kRuntime}, {"webhook", kWebhook},
+    {"store", kStore},     {"log", kLog},     {"mqtt", kMqtt}};
 
 const std::vector<detail::SectionKeys>& schema() {
   static const auto keys = [] {
@@ -257,8 +267,8 @@ Config read_config(const Reader& r, const YAML::Node& root) {
         auto section = std::ranges::find(kFieldSections, name, &Section::name);
         if (section == std::end(kFieldSections))
           r.fail(key_node, name,
-                 "unknown section (known: http, grpc, runtime, webhook, log, mqtt, delivery, subscriptions, "
-                 "mqtt_bridges)");
+                 "unknown section (known: http, grpc, runtime, webhook, store, log, mqtt, delivery, "
+                 "subscriptions, mqtt_bridges)");
         read_fields(r, *section, value, config);
       });
   check_limits(r, root, config);

@@ -30,9 +30,9 @@ using detail::got;
 using detail::invalid;
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 9> kTopLevel = {"id",       "source",           "types",
-                                                       "config",   "filters",          "sink",
-                                                       "protocol", "protocolsettings", "delivery"};
+constexpr std::array<std::string_view, 10> kTopLevel = {
+    "id",       "source",           "types",    "config",  "filters",
+    "sink",     "protocol",         "protocolsettings",    "delivery", "durable"};
 constexpr std::array<std::string_view, 5> kOtherProtocols = {"AMQP", "MQTT3", "MQTT5", "KAFKA",
                                                              "NATS"};
 constexpr std::array<std::string_view, 10> kReservedHeaders = {
@@ -187,7 +187,7 @@ Result<Subscription> parse_subscription(const json& body, const DeliveryPolicy& 
     else
       what +=
           " (known: id, source, types, config, filters, sink, protocol, protocolsettings, "
-          "delivery)";
+          "delivery, durable)";
     return invalid(detail::pointer_safe(name) ? name : "", what);
   }
 
@@ -210,6 +210,10 @@ Result<Subscription> parse_subscription(const json& body, const DeliveryPolicy& 
   }
   if (auto it = body.find("types"); it != body.end())
     if (auto r = parse_types(*it, sub.types); !r) return std::unexpected(r.error());
+  if (auto it = body.find("durable"); it != body.end()) {
+    if (!it->is_boolean()) return invalid("durable", "must be true or false, " + got(*it));
+    sub.durable = it->get<bool>();
+  }
   if (auto it = body.find("config"); it != body.end()) {
     if (!it->is_object()) return invalid("config", "must be an object, " + got(*it));
     if (it->contains("")) return invalid("config", "keys must be non-empty strings");
@@ -255,6 +259,7 @@ json to_json(const Subscription& sub) {
   json headers = json::object();
   for (const auto& [name, value] : sub.sink.headers) headers[name] = value;
   out["protocolsettings"] = {{"method", sub.sink.method}, {"headers", std::move(headers)}};
+  out["durable"] = sub.durable;
 
   const auto& d = sub.delivery;
   out["delivery"] = {

@@ -14,6 +14,7 @@ std::string_view to_string(Errc c) {
     case Errc::limit_reached: return "limit_reached";
     case Errc::overloaded: return "overloaded";
     case Errc::shutting_down: return "shutting_down";
+    case Errc::unavailable: return "unavailable";
     case Errc::internal: return "internal";
   }
   return "unknown";

@@ -81,7 +81,12 @@ int run(const control::Config& config) {
     return 1;
   }
   SinkRouter router(sinks, groups, **bridges);
-  Runtime runtime(delivery_io.get_executor(), {config.runtime.max_subscriptions}, router);
+  RuntimeOptions runtime_options{.max_subscriptions = config.runtime.max_subscriptions};
+  runtime_options.open_store = [&config] {
+    return store::open_embedded_store(
+        {config.store.data_dir, config.store.commit, config.store.sync_interval});
+  };
+  Runtime runtime(delivery_io.get_executor(), std::move(runtime_options), router);
   for (const auto& sub : config.subscriptions) {
     if (auto created = runtime.create(sub); !created) {
       spdlog::error("{}: subscription '{}': {}{}", config.file.string(), sub.id,

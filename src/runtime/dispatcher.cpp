@@ -38,12 +38,14 @@ std::mt19937_64& jitter_rng() {
 }  // namespace
 
 Dispatcher::Dispatcher(asio::any_io_executor ex, std::string subscription_id, DeliveryPolicy policy,
-                       std::shared_ptr<Sink> sink, std::shared_ptr<Sink> dead_letter)
+                       std::shared_ptr<Sink> sink, std::shared_ptr<Sink> dead_letter,
+                       store::EventStore* store)
     : strand_(asio::make_strand(ex)),
       id_(std::move(subscription_id)),
       policy_(std::move(policy)),
       sink_(std::move(sink)),
       dead_letter_(std::move(dead_letter)),
+      store_(store),
       window_(policy_.concurrency == 1 && sink_ ? std::max<std::size_t>(1, sink_->ordered_window()) : 1) {}
 
 bool Dispatcher::try_reserve() {
@@ -57,12 +59,18 @@ bool Dispatcher::try_reserve() {
 
 void Dispatcher::release() { reserved_.fetch_sub(1, std::memory_order_acq_rel); }
 
-void Dispatcher::push(EventPtr ev, Clock::time_point accepted) {
+void Dispatcher::force_reserve() { reserved_.fetch_add(1, std::memory_order_acq_rel); }
+
+void Dispatcher::push(EventPtr ev, Clock::time_point accepted, std::uint64_t offset) {
   queued_.fetch_add(1, std::memory_order_relaxed);
+  if (offset) {
+    std::lock_guard lock(pending_mutex_);
+    pending_.insert(offset);
+  }
   bool post_drain;
   {
     std::lock_guard lock(inbox_mutex_);
-    inbox_.emplace_back(std::move(ev), accepted);
+    inbox_.push_back({std::move(ev), accepted, offset});
     post_drain = !std::exchange(drain_posted_, true);
   }
   if (post_drain) asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
@@ -74,14 +82,14 @@ void Dispatcher::drain_inbox() {
     draining_.swap(inbox_);
     drain_posted_ = false;
   }
-  for (auto& [ev, accepted] : draining_) {
+  for (auto& [ev, accepted, offset] : draining_) {
     if (stopped_) {
       queued_.fetch_sub(1, std::memory_order_relaxed);
       dropped_.fetch_add(1, std::memory_order_relaxed);
       release();
       continue;
     }
-    queue_.push_back(std::make_shared<Item>(Item{std::move(ev), accepted, 0, false}));
+    queue_.push_back(std::make_shared<Item>(Item{std::move(ev), accepted, 0, false, offset, 0}));
   }
   draining_.clear();
   pump();
@@ -170,6 +178,12 @@ void Dispatcher::on_outcome(std::shared_ptr<Item> item, DeliveryOutcome outcome)
       dead_lettered_.fetch_add(1, std::memory_order_relaxed);
     else
       delivered_.fetch_add(1, std::memory_order_relaxed);
+    if (item->dlq_id) {
+      if (auto erased = store_->dlq_erase(id_, item->dlq_id); !erased)
+        log()->warn("subscription {}: redriven dead letter {} delivered, but stays queued: {}", id_,
+                    item->dlq_id, erased.error().message);
+    }
+    settle(*item);
     return finish_one();
   }
   if (outcome.kind == DeliveryOutcome::Kind::permanent)
@@ -199,11 +213,13 @@ void Dispatcher::on_outcome(std::shared_ptr<Item> item, DeliveryOutcome outcome)
 
 void Dispatcher::give_up(std::shared_ptr<Item> item, const DeliveryOutcome& last,
                          std::string_view reason) {
-  if (item->dead_lettering || !dead_letter_) {
+  const bool to_store = !dead_letter_ && store_;
+  if (item->dead_lettering || (!dead_letter_ && !to_store)) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     log()->warn("subscription {}: dropped event {} (source {}) after {} attempts: {} ({})", id_,
                 item->ev->id(), item->ev->source(), item->attempts,
                 item->dead_lettering ? "dead-letter sink failed" : reason, last.error);
+    settle(*item);
     return finish_one();
   }
   EventBuilder builder(*item->ev);
@@ -217,14 +233,67 @@ void Dispatcher::give_up(std::shared_ptr<Item> item, const DeliveryOutcome& last
     dropped_.fetch_add(1, std::memory_order_relaxed);
     log()->error("subscription {}: cannot dead-letter event {}: {}", id_, item->ev->id(),
                  dead.error().message);
+    settle(*item);
     return finish_one();
   }
+  if (to_store) return store_dead_letter(std::move(item), std::move(*dead), reason);
   log()->info("subscription {}: dead-lettering event {} ({}, status {}, {} attempts)", id_,
               item->ev->id(), reason, last.status, item->attempts);
   item->ev = std::move(*dead);
   item->attempts = 0;
   item->dead_lettering = true;
   attempt(std::move(item));
+}
+
+void Dispatcher::redrive(const Event& dead, std::uint64_t dlq_id) {
+  EventBuilder original(dead);
+  for (auto name : {"deadletterreason", "deadletterstatus", "deadletterattempts", "deadlettererror",
+                    "deadlettersub"})
+    original.remove(name);
+  auto ev = std::move(original).build();
+  if (!ev) return log()->error("subscription {}: cannot redrive dead letter {}: {}", id_, dlq_id,
+                               ev.error().message);
+  force_reserve();
+  queued_.fetch_add(1, std::memory_order_relaxed);
+  auto item = std::make_shared<Item>(Item{std::move(*ev), Clock::now(), 0, false, 0, dlq_id});
+  asio::post(strand_, [self = shared_from_this(), item = std::move(item)]() mutable {
+    if (self->stopped_) {
+      self->queued_.fetch_sub(1, std::memory_order_relaxed);
+      self->release();
+      return;  // still in the dead-letter queue
+    }
+    self->queue_.push_back(std::move(item));
+    self->pump();
+  });
+}
+
+std::uint64_t Dispatcher::durable_cursor(std::uint64_t routed_upto) const {
+  std::lock_guard lock(pending_mutex_);
+  if (pending_.empty()) return routed_upto;
+  return std::min(routed_upto, *pending_.begin() - 1);
+}
+
+void Dispatcher::settle(const Item& item) {
+  if (!item.offset) return;
+  std::lock_guard lock(pending_mutex_);
+  pending_.erase(item.offset);
+}
+
+void Dispatcher::store_dead_letter(std::shared_ptr<Item> item, EventPtr dead,
+                                   std::string_view reason) {
+  const auto key = item->dlq_id ? item->dlq_id : item->offset;
+  if (auto put = store_->dlq_put(id_, key, dead); !put) {
+    // Not settled: the cursor stays before it, so a restart delivers it again.
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    log()->error("subscription {}: cannot store dead letter for event {}: {}", id_, item->ev->id(),
+                 put.error().message);
+    return finish_one();
+  }
+  dead_lettered_.fetch_add(1, std::memory_order_relaxed);
+  log()->info("subscription {}: event {} ({}) is dead letter {} in the store", id_, item->ev->id(),
+              reason, key);
+  settle(*item);
+  finish_one();
 }
 
 void Dispatcher::finish_one() {

@@ -1,8 +1,10 @@
 #include "evmesh/runtime/runtime.h"
 
 #include <algorithm>
+#include <future>
 #include <random>
 
+#include "committer.h"
 #include "route_table.h"
 
 #include <boost/asio/post.hpp>
@@ -36,9 +38,53 @@ Runtime::Runtime(asio::any_io_executor ex, RuntimeOptions options, SinkFactory& 
 
 Runtime::~Runtime() {
   for (const auto& r : table_->snapshot()->routes()) r->dispatcher->stop();
+  committer_.reset();  // commits the durable cursors one last time, before the store closes
+}
+
+Result<void> Runtime::ensure_store() {
+  if (store_) return {};
+  if (!options_.open_store)
+    return fail(Errc::invalid_subscription, "durable subscriptions need an event store", "durable");
+  auto opened = options_.open_store();
+  if (!opened) return std::unexpected(opened.error());
+  store_ = std::move(*opened);
+  committer_ = std::make_unique<detail::Committer>(*store_, table_);
+  spdlog::info("event store opened: offsets {}..{}", store_->first_offset(), store_->last_offset());
+  return {};
+}
+
+Result<void> Runtime::resume_durable(const Route& route) {
+  const auto& id = route.sub.id;
+  auto cursor = store_->cursor(id);
+  if (!cursor) return store_->commit(id, committer_->routed_upto());  // new: starts now
+  // Every event after the cursor was acked to its publisher and may not have reached
+  // the sink: deliver it again, in log order.
+  std::uint64_t after = std::max(*cursor, store_->first_offset() - 1);
+  const auto upto = store_->last_offset();
+  const auto now = Dispatcher::Clock::now();
+  std::size_t resumed = 0;
+  while (after < upto) {
+    auto page = store_->read(after, 1024);
+    if (!page) return std::unexpected(page.error());
+    if (page->empty()) break;
+    for (auto& stored : *page) {
+      after = stored.offset;
+      if (!filter::matches_all(route.filters, *stored.event)) continue;
+      route.dispatcher->force_reserve();
+      route.dispatcher->push(std::move(stored.event), now, stored.offset);
+      ++resumed;
+    }
+  }
+  if (resumed)
+    spdlog::info("subscription {}: redelivering {} un-acked event(s) after offset {}", id, resumed,
+                 *cursor);
+  return {};
 }
 
 Result<RoutePtr> Runtime::make_route(Subscription sub, std::uint64_t seq) {
+  if (sub.durable) {
+    if (auto opened = ensure_store(); !opened) return std::unexpected(opened.error());
+  }
   auto sink = sinks_.make(sub.sink);
   if (!sink) return std::unexpected(sink.error());
   std::shared_ptr<Sink> dead_letter;
@@ -52,10 +98,19 @@ Result<RoutePtr> Runtime::make_route(Subscription sub, std::uint64_t seq) {
     dead_letter = std::move(*dl);
   }
   auto dispatcher = std::make_shared<Dispatcher>(ex_, sub.id, sub.delivery, std::move(*sink),
-                                                 std::move(dead_letter));
+                                                 std::move(dead_letter),
+                                                 sub.durable ? store_.get() : nullptr);
   auto filters = sub.effective_filters();
-  return std::make_shared<const Route>(
+  auto route = std::make_shared<const Route>(
       Route{std::move(sub), std::move(filters), std::move(dispatcher), seq});
+  // Before the route is visible to publishes: the backlog goes first, in order.
+  if (route->sub.durable) {
+    if (auto resumed = resume_durable(*route); !resumed) {
+      route->dispatcher->stop();
+      return std::unexpected(resumed.error());
+    }
+  }
+  return route;
 }
 
 Result<Subscription> Runtime::create(Subscription sub) {
@@ -105,6 +160,10 @@ Result<Subscription> Runtime::remove(std::string_view id) {
   auto dispatcher = at->route->dispatcher;
   table_->erase(*at);
   dispatcher->stop();
+  if (removed.durable) {
+    if (auto forgot = store_->forget(removed.id); !forgot)
+      spdlog::warn("subscription {}: {}", removed.id, forgot.error().message);
+  }
   spdlog::info("subscription {} deleted", id);
   return removed;
 }
@@ -140,6 +199,24 @@ std::vector<std::string> Runtime::matching(const Event& ev) const {
 RoutingStats Runtime::routing_stats() const { return table_->stats(); }
 
 Result<PublishReceipt> Runtime::publish(std::span<const EventPtr> events) {
+  if (auto now = route_events(events, nullptr)) return std::move(*now);
+  // A durable subscription matched: wait for the group commit.
+  std::promise<Result<PublishReceipt>> committed;
+  auto result = committed.get_future();
+  const DeferPublish defer = [&committed] {
+    return [&committed](Result<PublishReceipt> r) { committed.set_value(std::move(r)); };
+  };
+  if (auto now = route_events(events, &defer)) return std::move(*now);
+  return result.get();
+}
+
+std::optional<Result<PublishReceipt>> Runtime::publish(std::span<const EventPtr> events,
+                                                       const DeferPublish& defer) {
+  return route_events(events, &defer);
+}
+
+std::optional<Result<PublishReceipt>> Runtime::route_events(std::span<const EventPtr> events,
+                                                            const DeferPublish* defer) {
   if (!accepting_.load(std::memory_order_acquire))
     return fail(Errc::shutting_down, "the broker is shutting down");
   // The snapshot keeps every route in the plan alive until we return.
@@ -148,11 +225,17 @@ Result<PublishReceipt> Runtime::publish(std::span<const EventPtr> events) {
   thread_local std::vector<const Route*> routes;
   thread_local std::vector<std::pair<std::uint32_t, Dispatcher*>> plan;
   plan.clear();
+  bool durable = false;
   for (std::uint32_t e = 0; e < events.size(); ++e) {
     routes.clear();
     snap->match(*events[e], routes);
-    for (const auto* r : routes) plan.emplace_back(e, r->dispatcher.get());
+    for (const auto* r : routes) {
+      plan.emplace_back(e, r->dispatcher.get());
+      durable |= r->sub.durable;
+    }
   }
+  // Without a way to complete later, the caller (sync publish) asks again with one.
+  if (durable && !defer) return std::nullopt;
   // Reserve every slot first so a full queue rejects the whole publish.
   for (std::size_t i = 0; i < plan.size(); ++i) {
     auto& dispatcher = *plan[i].second;
@@ -161,6 +244,10 @@ Result<PublishReceipt> Runtime::publish(std::span<const EventPtr> events) {
       return fail(Errc::overloaded, "subscription '" + dispatcher.subscription_id() +
                                         "' has a full delivery queue; retry later");
     }
+  }
+  if (durable) {
+    committer_->submit({std::move(snap), {events.begin(), events.end()}, plan, (*defer)()});
+    return std::nullopt;
   }
   const auto now = Dispatcher::Clock::now();
   for (auto [e, d] : plan) d->push(events[e], now);

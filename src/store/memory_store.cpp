@@ -13,7 +13,7 @@ class MemoryStore final : public EventStore {
   Result<std::uint64_t> append(std::span<const EventPtr> events) override {
     std::lock_guard lock(mutex_);
     for (const auto& ev : events) log_.push_back(ev);
-    return first_ + log_.size() - 1;
+    return last_offset_locked();
   }
 
   Result<std::vector<StoredEvent>> read(std::uint64_t after, std::size_t max) const override {
@@ -32,10 +32,50 @@ class MemoryStore final : public EventStore {
     return {};
   }
 
-  std::uint64_t committed(std::string_view consumer) const override {
+  std::optional<std::uint64_t> cursor(std::string_view consumer) const override {
     std::lock_guard lock(mutex_);
     auto it = cursors_.find(consumer);
-    return it == cursors_.end() ? 0 : it->second;
+    if (it == cursors_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  Result<void> forget(std::string_view consumer) override {
+    std::lock_guard lock(mutex_);
+    if (auto it = cursors_.find(consumer); it != cursors_.end()) cursors_.erase(it);
+    if (auto it = dead_.find(consumer); it != dead_.end()) dead_.erase(it);
+    return {};
+  }
+
+  Result<void> dlq_put(std::string_view consumer, std::uint64_t id, const EventPtr& ev) override {
+    std::lock_guard lock(mutex_);
+    dead_[std::string(consumer)][id] = ev;
+    return {};
+  }
+
+  Result<std::vector<StoredEvent>> dlq_list(std::string_view consumer, std::uint64_t after,
+                                            std::size_t max) const override {
+    std::lock_guard lock(mutex_);
+    std::vector<StoredEvent> out;
+    auto queue = dead_.find(consumer);
+    if (queue == dead_.end()) return out;
+    for (auto it = queue->second.upper_bound(after); it != queue->second.end() && out.size() < max; ++it)
+      out.push_back({it->first, it->second});
+    return out;
+  }
+
+  Result<EventPtr> dlq_get(std::string_view consumer, std::uint64_t id) const override {
+    std::lock_guard lock(mutex_);
+    auto queue = dead_.find(consumer);
+    if (queue != dead_.end()) {
+      if (auto it = queue->second.find(id); it != queue->second.end()) return it->second;
+    }
+    return fail(Errc::not_found, "no dead letter " + std::to_string(id));
+  }
+
+  Result<bool> dlq_erase(std::string_view consumer, std::uint64_t id) override {
+    std::lock_guard lock(mutex_);
+    auto queue = dead_.find(consumer);
+    return queue != dead_.end() && queue->second.erase(id) > 0;
   }
 
   Result<std::size_t> trim(std::uint64_t upto) override {
@@ -51,7 +91,7 @@ class MemoryStore final : public EventStore {
 
   std::uint64_t last_offset() const override {
     std::lock_guard lock(mutex_);
-    return first_ + log_.size() - 1;
+    return last_offset_locked();
   }
 
   std::uint64_t first_offset() const override {
@@ -60,10 +100,13 @@ class MemoryStore final : public EventStore {
   }
 
  private:
+  std::uint64_t last_offset_locked() const { return first_ + log_.size() - 1; }
+
   mutable std::mutex mutex_;
   std::deque<EventPtr> log_;
   std::uint64_t first_ = 1;  // offset of log_.front()
   std::map<std::string, std::uint64_t, std::less<>> cursors_;
+  std::map<std::string, std::map<std::uint64_t, EventPtr>, std::less<>> dead_;
 };
 
 }  // namespace

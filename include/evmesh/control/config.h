@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "evmesh/runtime/subscription.h"
+#include "evmesh/store/event_store.h"
 
 namespace evmesh::control {
 
@@ -122,6 +123,14 @@ struct MqttListenerConfig {
   std::vector<MqttTopicTypeConfig> topic_types;    // first match wins
 };
 
+// The event store of durable subscriptions (docs/storage.md). Opened when the
+// first durable subscription is created; nothing touches the disk before that.
+struct StoreConfig {
+  std::filesystem::path data_dir = "data";  // relative to the working directory
+  store::CommitPolicy commit = store::CommitPolicy::group;
+  std::chrono::milliseconds sync_interval{100};  // commit: interval
+};
+
 struct LogConfig {
   std::string level = "info";     // trace, debug, info, warn, error, off
   std::string format = "plain";   // plain | json
@@ -133,6 +142,7 @@ struct Config {
   GrpcListenerConfig grpc;
   RuntimeConfig runtime;
   WebhookConfig webhook;
+  StoreConfig store;
   LogConfig log;
   DeliveryPolicy delivery;        // defaults for every subscription
   SinkSpec sink_defaults;         // mode and timeout defaults

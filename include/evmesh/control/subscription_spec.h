@@ -13,7 +13,8 @@
 //       "maxattempts": 10, "maxage": "1h", "initialbackoff": "200ms", "maxbackoff": "60s",
 //       "timeout": "10s", "concurrency": 1, "queuecapacity": 10000,
 //       "deadlettersink": "http://127.0.0.1:9001/dlq"
-//     }
+//     },
+//     "durable": false                      true: stored, at-least-once (docs/storage.md)
 //   }
 // Unknown top-level properties are rejected (a typo must not silently do nothing).
 // Errors are invalid_subscription with `pointer` naming the property, e.g.

@@ -20,6 +20,7 @@ enum class Errc {
   limit_reached,         // e.g. max subscriptions
   overloaded,            // a bounded queue is full; retry later
   shutting_down,
+  unavailable,           // the event store cannot commit (disk full, unwritable); retry later
   internal,
 };
 

@@ -13,6 +13,15 @@
 //   deadlettererror    last error text
 //   deadlettersub      subscription id
 //
+// Durable dispatchers (durable subscriptions) also track the store offsets of the
+// events they hold: durable_cursor() is the offset below which every event is
+// settled (delivered, dead-lettered or dropped by the retry policy), which the
+// runtime commits to the store. An event dropped by stop() stays unsettled, so it
+// is delivered again after a restart. A durable dispatcher without a dead-letter
+// sink puts exhausted events in the store's dead-letter queue instead of dropping
+// them; redrive() delivers one again and removes it from the queue once the sink
+// acks (a failure puts it back).
+//
 // Threading: all state lives on the dispatcher's strand. try_reserve() and
 // release() are lock-free and callable from any thread: publishers reserve a slot
 // in every matching queue before enqueueing anything, so a full queue rejects the
@@ -40,6 +49,7 @@
 
 #include "evmesh/core/sink.h"
 #include "evmesh/runtime/subscription.h"
+#include "evmesh/store/event_store.h"
 
 namespace evmesh {
 
@@ -57,14 +67,28 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   using Clock = std::chrono::steady_clock;
 
   Dispatcher(boost::asio::any_io_executor ex, std::string subscription_id, DeliveryPolicy policy,
-             std::shared_ptr<Sink> sink, std::shared_ptr<Sink> dead_letter);
+             std::shared_ptr<Sink> sink, std::shared_ptr<Sink> dead_letter,
+             store::EventStore* store = nullptr);  // set: durable
 
   // Any thread. Reserves one queue slot; false when the queue is full.
   bool try_reserve();
   // Any thread. Gives back a slot reserved but not used.
   void release();
-  // Any thread. Enqueues an event into a previously reserved slot.
-  void push(EventPtr ev, Clock::time_point accepted);
+  // Any thread. Takes a slot even when the queue is full (backlog read back from
+  // the store after a restart: it was acked already and must not be refused).
+  void force_reserve();
+  // Any thread. Enqueues an event into a previously reserved slot. `offset` is the
+  // event's store offset for a durable dispatcher, 0 otherwise.
+  void push(EventPtr ev, Clock::time_point accepted, std::uint64_t offset = 0);
+
+  // Any thread. Delivers dead letter `dlq_id` (its dead-letter attributes removed)
+  // again; takes a slot even when the queue is full. Durable only.
+  void redrive(const Event& dead, std::uint64_t dlq_id);
+
+  bool durable() const { return store_ != nullptr; }
+  // Any thread. Durable only: every offset <= the result is settled, given that
+  // every offset <= `routed_upto` routed here was pushed already.
+  std::uint64_t durable_cursor(std::uint64_t routed_upto) const;
 
   // Any thread. Calls `done` (on the strand) once nothing is queued or in flight.
   void when_idle(std::function<void()> done);
@@ -81,6 +105,8 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
     Clock::time_point accepted;
     std::uint32_t attempts = 0;
     bool dead_lettering = false;  // now going to the dead-letter sink
+    std::uint64_t offset = 0;     // store offset (durable only)
+    std::uint64_t dlq_id = 0;     // being redriven from the store's dead-letter queue
   };
   void drain_inbox();
   // Deliveries allowed in flight: `concurrency`, or the sink's ordered window.
@@ -94,6 +120,10 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   void on_outcome(std::shared_ptr<Item> item, DeliveryOutcome outcome);
   // Retries are over: send to the dead-letter sink, or drop when there is none.
   void give_up(std::shared_ptr<Item> item, const DeliveryOutcome& last, std::string_view reason);
+  // Durable without a dead-letter sink: into the store's dead-letter queue.
+  void store_dead_letter(std::shared_ptr<Item> item, EventPtr dead, std::string_view reason);
+  // The item's outcome is final: its offset no longer holds the cursor back.
+  void settle(const Item& item);
   void finish_one();
   void check_idle();
 
@@ -103,15 +133,23 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   std::shared_ptr<Sink> sink_;
   std::shared_ptr<Sink> dead_letter_;
 
+  store::EventStore* const store_;
   std::size_t window_ = 1;  // ordered sends in flight at once (concurrency 1 only)
+  mutable std::mutex pending_mutex_;
+  std::set<std::uint64_t> pending_;  // durable: offsets pushed, not settled
 
   std::atomic<std::size_t> reserved_{0};  // queued + in flight + reserved-not-pushed
   std::mutex inbox_mutex_;
-  std::vector<std::pair<EventPtr, Clock::time_point>> inbox_;  // guarded by inbox_mutex_
-  bool drain_posted_ = false;                                  // guarded by inbox_mutex_
+  struct Pushed {
+    EventPtr ev;
+    Clock::time_point accepted;
+    std::uint64_t offset;
+  };
+  std::vector<Pushed> inbox_;  // guarded by inbox_mutex_
+  bool drain_posted_ = false;  // guarded by inbox_mutex_
   // strand-only state
   std::deque<std::shared_ptr<Item>> queue_;
-  std::vector<std::pair<EventPtr, Clock::time_point>> draining_;  // swapped with inbox_
+  std::vector<Pushed> draining_;  // swapped with inbox_
   std::deque<std::shared_ptr<Item>> ordered_;   // ordered sends in flight, in send order
   std::shared_ptr<Item> failed_head_;           // failed while followers were in flight
   DeliveryOutcome failed_outcome_;

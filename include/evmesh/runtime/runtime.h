@@ -26,10 +26,12 @@
 #include "evmesh/filter/subscription_index.h"
 #include "evmesh/runtime/dispatcher.h"
 #include "evmesh/runtime/subscription.h"
+#include "evmesh/store/event_store.h"
 
 namespace evmesh {
 namespace detail {
 class RouteTable;
+class Committer;
 struct Route;
 }  // namespace detail
 
@@ -38,6 +40,9 @@ struct RuntimeOptions {
   // Routing layout (see src/runtime/route_table.h); the defaults suit any size.
   std::size_t index_delta_capacity = 64;  // routes in the newest run before another starts
   std::size_t index_merge_min = 1024;     // pending writes that trigger a background merge
+  // Opens the event store for durable subscriptions; called once, when the first
+  // durable subscription is created. Unset: durable subscriptions are refused.
+  std::function<Result<std::unique_ptr<store::EventStore>>()> open_store;
 };
 
 // How the routing snapshot is laid out right now; for tests and metrics.
@@ -76,8 +81,33 @@ class Runtime {
 
   // Any thread. Routes the events; all-or-nothing: when any matching queue is full
   // nothing is enqueued and the error is `overloaded` naming the subscription.
-  // After shutdown() the error is `shutting_down`.
+  // After shutdown() the error is `shutting_down`. When a matching subscription is
+  // durable, the events are first committed to the store (docs/storage.md): this
+  // call then waits for the group commit; the error is `unavailable` when the
+  // store cannot commit (nothing is delivered then).
   Result<PublishReceipt> publish(std::span<const EventPtr> events);
+
+  using PublishCallback = std::function<void(Result<PublishReceipt>)>;
+  // Makes the completion of a publish that must wait; called at most once.
+  using DeferPublish = std::function<PublishCallback()>;
+  // Any thread. Same as publish(), but never waits: returns the result when no
+  // matching subscription is durable (the transient hot path allocates nothing
+  // more); else calls defer() and returns nullopt, and the completion runs once on
+  // the store's committer thread after the commit (or its failure).
+  std::optional<Result<PublishReceipt>> publish(std::span<const EventPtr> events,
+                                                const DeferPublish& defer);
+
+  // Any thread. The dead-letter queue of a durable subscription without a
+  // dead-letter sink (docs/storage.md): events whose delivery gave up, each with the
+  // deadletter* attributes, under an id. Errors: not_found (no such subscription or
+  // dead letter), conflict (the subscription is not durable).
+  Result<std::vector<store::StoredEvent>> dead_letters(std::string_view id, std::uint64_t after,
+                                                       std::size_t max) const;
+  Result<EventPtr> dead_letter(std::string_view id, std::uint64_t dlq_id) const;
+  Result<void> delete_dead_letter(std::string_view id, std::uint64_t dlq_id);
+  // Delivers the dead letter again (without its deadletter* attributes); it leaves
+  // the queue when the sink acks, and comes back if delivery gives up again.
+  Result<void> redrive(std::string_view id, std::uint64_t dlq_id);
 
   // Stops accepting publishes, waits until every dispatcher is idle or `timeout`
   // passes, then stops them and calls `done` (on the runtime's executor) with
@@ -86,6 +116,18 @@ class Runtime {
 
  private:
   Result<std::shared_ptr<const detail::Route>> make_route(Subscription sub, std::uint64_t seq);
+  // The dispatcher of durable subscription `id` (dead_letters.cpp).
+  Result<std::shared_ptr<Dispatcher>> durable_dispatcher(std::string_view id) const;
+  // Caller holds the write mutex. Opens the store on first use.
+  Result<void> ensure_store();
+  // Caller holds the write mutex. Pushes what a durable route has not settled yet
+  // (after a restart), or starts a new one at the end of the log.
+  Result<void> resume_durable(const detail::Route& route);
+  // Routes and reserves; pushes right away unless a durable dispatcher is in the
+  // plan. Then, without `defer`, returns nullopt having reserved nothing; with it,
+  // hands the publish and defer()'s completion to the committer, returns nullopt.
+  std::optional<Result<PublishReceipt>> route_events(std::span<const EventPtr> events,
+                                                     const DeferPublish* defer);
 
   boost::asio::any_io_executor ex_;
   RuntimeOptions options_;
@@ -94,6 +136,10 @@ class Runtime {
   // thread so no I/O thread stalls. Declared before table_ so it outlives it.
   boost::asio::thread_pool merge_pool_{1};
   std::shared_ptr<detail::RouteTable> table_;  // writers hold table_->write_mutex()
+  // Set once under the write mutex, read by publishes after they saw a durable
+  // route (which was inserted after these were set).
+  std::unique_ptr<store::EventStore> store_;
+  std::unique_ptr<detail::Committer> committer_;
   std::atomic<bool> accepting_{true};
   std::atomic<std::uint64_t> next_id_{1};
 };

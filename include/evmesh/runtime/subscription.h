@@ -33,6 +33,9 @@ struct Subscription {
   SinkSpec sink;
   DeliveryPolicy delivery;
   bool declared_in_config = false;       // from YAML rather than the API
+  // Events are committed to the event store before the publisher's ack and
+  // delivered at least once across restarts (docs/storage.md).
+  bool durable = false;
 
   // filters, plus `source` and `types` turned into filters: what routing evaluates.
   std::vector<filter::FilterPtr> effective_filters() const;

@@ -123,7 +123,17 @@ class PublishWaiter final : public std::enable_shared_from_this<PublishWaiter> {
 
 void publish_admitted(ServiceContext& ctx, grpc::CallbackServerContext* call,
                       std::vector<EventPtr> events, PublishDone done) {
-  auto receipt = ctx.runtime.publish(events);
+  // A durable subscription matched: the call finishes from the store's committer
+  // thread once the events are committed, without holding this thread.
+  auto defer = [&done]() -> Runtime::PublishCallback {
+    return [done](Result<PublishReceipt> committed) {
+      if (committed) return done(grpc::Status::OK, *committed);
+      done(to_status(committed.error()), {});
+    };
+  };
+  auto now = ctx.runtime.publish(events, defer);
+  if (!now) return;
+  auto& receipt = *now;
   if (receipt) return done(grpc::Status::OK, *receipt);
   if (receipt.error().code != Errc::overloaded || ctx.config.publish_wait.count() == 0)
     return done(to_status(receipt.error()), {});

@@ -11,6 +11,7 @@ grpc::StatusCode status_code(Errc code) {
     case Errc::too_large:
     case Errc::overloaded:
     case Errc::limit_reached: return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case Errc::unavailable:
     case Errc::shutting_down: return grpc::StatusCode::UNAVAILABLE;
     case Errc::not_found: return grpc::StatusCode::NOT_FOUND;
     case Errc::conflict: return grpc::StatusCode::ALREADY_EXISTS;

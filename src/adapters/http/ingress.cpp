@@ -7,6 +7,7 @@
 
 #include "evmesh/codec/http_binding.h"
 #include "problem.h"
+#include "router.h"
 
 namespace evmesh::http {
 
@@ -31,7 +32,7 @@ BodyLimit ingress_body_limit(const control::HttpListenerConfig& config, const bh
   return {config.max_event_bytes, "max_event_bytes"};
 }
 
-Response handle_ingress(ServerContext& ctx, Request& req) {
+std::optional<Response> handle_ingress(ServerContext& ctx, Request& req, Later& later) {
   const std::string content_type(req[bh::field::content_type]);
   const auto headers = binding_headers(req.base());
   auto mode = codec::detect_mode(content_type, headers);
@@ -53,10 +54,17 @@ Response handle_ingress(ServerContext& ctx, Request& req) {
     }
   }
 
-  auto receipt = ctx.runtime.publish(*events);
-  if (!receipt) return problem_response(receipt.error());
-  ctx.log->trace("published {} event(s), {} deliveries queued", receipt->events,
-                 receipt->deliveries);
+  // A durable subscription matched: 202 once the store committed the events.
+  auto defer = [&later]() -> Runtime::PublishCallback {
+    return [reply = later.take()](Result<PublishReceipt> r) {
+      reply(r ? empty_response(bh::status::accepted) : problem_response(r.error()));
+    };
+  };
+  auto receipt = ctx.runtime.publish(*events, defer);
+  if (!receipt) return std::nullopt;
+  if (!*receipt) return problem_response(receipt->error());
+  ctx.log->trace("published {} event(s), {} deliveries queued", (*receipt)->events,
+                 (*receipt)->deliveries);
   return empty_response(bh::status::accepted);
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,8 @@
 #include "server_context.h"
 
 namespace evmesh::http {
+
+class Later;
 
 // The request's header fields as the codec wants them: names lower-cased,
 // Content-Type left out.
@@ -30,6 +33,7 @@ std::vector<std::pair<std::string, std::string>> binding_headers(
 BodyLimit ingress_body_limit(const control::HttpListenerConfig& config,
                                const boost::beast::http::fields& fields);
 
-Response handle_ingress(ServerContext& ctx, Request& req);
+// Publishes; nullopt when the answer waits for the store's commit (then `later`).
+std::optional<Response> handle_ingress(ServerContext& ctx, Request& req, Later& later);
 
 }  // namespace evmesh::http

@@ -23,6 +23,8 @@ ProblemKind describe(Errc code) {
     case Errc::limit_reached: return {bh::status::conflict, "limit-reached", "Limit reached"};
     case Errc::overloaded: return {bh::status::service_unavailable, "overloaded", "Overloaded, retry later"};
     case Errc::shutting_down: return {bh::status::service_unavailable, "shutting-down", "Shutting down"};
+    case Errc::unavailable:
+      return {bh::status::service_unavailable, "store-unavailable", "Event store unavailable"};
     case Errc::internal: break;
   }
   return {bh::status::internal_server_error, "internal", "Internal server error"};
@@ -47,7 +49,7 @@ Response problem_response(bh::status status, std::string_view type, std::string_
 Response problem_response(const Error& error) {
   const auto kind = describe(error.code);
   auto res = problem_response(kind.status, kind.type, kind.title, error.message, error.pointer);
-  if (error.code == Errc::overloaded) res.set(bh::field::retry_after, "1");
+  if (error.code == Errc::overloaded || error.code == Errc::unavailable) res.set(bh::field::retry_after, "1");
   return res;
 }
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admin_api.h"
+#include "dlq_api.h"
 #include "ingress.h"
 #include "problem.h"
 #include "subscriptions_api.h"
@@ -64,7 +65,7 @@ BodyLimit body_limit_for(const ServerContext& ctx, bh::verb method, std::string_
   return {ctx.config.max_event_bytes, "max_event_bytes"};
 }
 
-Response route(ServerContext& ctx, Request& req) {
+std::optional<Response> route(ServerContext& ctx, Request& req, Later& later) {
   const std::string_view target = req.target();
   const auto path = target_path(target);
   if (!path) {
@@ -73,7 +74,7 @@ Response route(ServerContext& ctx, Request& req) {
   }
   if (*path == "/") {
     if (req.method() != bh::verb::post) return method_not_allowed(req, "POST");
-    return handle_ingress(ctx, req);
+    return handle_ingress(ctx, req, later);
   }
   if (*path == kCollection || *path == "/subscriptions/") return handle_subscriptions(ctx, req);
   if (path->starts_with(kCollection) && (*path)[kCollection.size()] == '/') {
@@ -81,6 +82,7 @@ Response route(ServerContext& ctx, Request& req) {
     if (id.find('/') != std::string_view::npos) return not_found(target);
     return handle_subscription(ctx, req, id);
   }
+  if (path->starts_with(kDeadLetterPrefix)) return handle_dead_letters(ctx, req, *path);
   if (path->starts_with("/admin/")) return handle_admin(ctx, req, *path);
   if (*path == "/healthz") return health(ctx, req, false);
   if (*path == "/readyz") return health(ctx, req, true);

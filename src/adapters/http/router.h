@@ -3,6 +3,7 @@
 //
 //   /                      POST            ingress.cpp
 //   /subscriptions[/{id}]  see subscriptions_api.h
+//   /admin/subscriptions/{id}/deadletters...  dlq_api.h (durable dead-letter queues)
 //   /admin/...             POST            admin_api.h (filter test, CESQL eval)
 //   /healthz               GET             200 {"status":"ok"} while the process runs
 //   /readyz                GET             200 {"status":"ready"}; 503 after stop_accepting()
@@ -10,6 +11,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,8 +23,17 @@
 
 namespace evmesh::http {
 
+// Lets a handler answer after it returned (a publish waiting for the store's group
+// commit): take() once; the function it gives answers from any thread, once.
+class Later {
+ public:
+  virtual ~Later() = default;
+  virtual std::function<void(Response)> take() = 0;
+};
+
+// The response, or nullopt when the handler took `later` and answers through it.
 // May throw (e.g. std::bad_alloc); the session turns that into a 500.
-Response route(ServerContext& ctx, Request& req);
+std::optional<Response> route(ServerContext& ctx, Request& req, Later& later);
 
 // The body limit for a request whose header has been read.
 BodyLimit body_limit_for(const ServerContext& ctx, boost::beast::http::verb method,

@@ -205,9 +205,29 @@ void Session::dispatch(Request req) {
   const unsigned version = req.version();
   const std::string method(req.method_string());
   const std::string target(req.target());
-  Response res;
+  // Answers a request whose handler finished later, back on this strand.
+  struct LaterReply final : Later {
+    Session* session;
+    unsigned version;
+    bool keep_alive, head;
+    std::function<void(Response)> take() override {
+      return [self = session->shared_from_this(), version = version, keep_alive = keep_alive, head = head](Response res) {
+        net::post(self->stream_.get_executor(),
+                  [self, version, keep_alive, head, res = std::move(res)]() mutable {
+                    res.version(version);
+                    self->send(std::move(res), keep_alive && self->ctx_->accepting.load(), false, head);
+                  });
+      };
+    }
+  } later;
+  later.session = this;
+  later.version = version;
+  later.keep_alive = keep_alive;
+  later.head = head;
+  std::optional<Response> res;
   try {
-    res = route(*ctx_, req);
+    res = route(*ctx_, req, later);
+    if (!res) return;  // answered through `later`
   } catch (const std::exception& e) {
     ctx_->log->error("[c{}] {} {}: unhandled exception: {}", id_, method, target, e.what());
     res = problem_response(Error::make(Errc::internal, "internal error; see the server log"));
@@ -215,9 +235,9 @@ void Session::dispatch(Request req) {
     ctx_->log->error("[c{}] {} {}: unhandled non-standard exception", id_, method, target);
     res = problem_response(Error::make(Errc::internal, "internal error; see the server log"));
   }
-  res.version(version);
-  ctx_->log->debug("[c{}] {} {} -> {}", id_, method, target, res.result_int());
-  send(std::move(res), keep_alive && ctx_->accepting.load(), false, head);
+  res->version(version);
+  ctx_->log->debug("[c{}] {} {} -> {}", id_, method, target, res->result_int());
+  send(std::move(*res), keep_alive && ctx_->accepting.load(), false, head);
 }
 
 void Session::send(Response res, bool keep_alive, bool unread, bool head) {

@@ -98,11 +98,11 @@ TEST_F(OverrideTest, UnknownKeysNameTheFlagOrVariable) {
   expect_error(error("", {}, {"EVMESH_LOG__LEVL=debug"}), "EVMESH_LOG__LEVL", "log.levl",
                "unknown key (log keys: level, format)");
   expect_error(error("", {{"htp.port", "1"}}), "--set", "htp.port",
-               "unknown key (sections: http, grpc, runtime, webhook, log, mqtt, delivery, subscriptions, "
+               "unknown key (sections: http, grpc, runtime, webhook, store, log, mqtt, delivery, subscriptions, "
                "mqtt_bridges)");
   expect_error(
       error("", {}, {"EVMESH_HTTP_PORT=1"}), "EVMESH_HTTP_PORT", "http_port",
-      "unknown key (sections: http, grpc, runtime, webhook, log, mqtt, delivery, subscriptions, "
+      "unknown key (sections: http, grpc, runtime, webhook, store, log, mqtt, delivery, subscriptions, "
       "mqtt_bridges); separate "
       "the parts of a key with \"__\", e.g. EVMESH_HTTP__PORT");
   expect_error(

@@ -218,7 +218,7 @@ TEST_F(ConfigTest, StructureErrors) {
                       "delivery, subscriptions)");
   EXPECT_CONFIG_ERROR(
       error("http: {}\nhtp:\n  port: 1\n"), file(), 2, "htp",
-      "unknown section (known: http, grpc, runtime, webhook, log, mqtt, delivery, subscriptions, "
+      "unknown section (known: http, grpc, runtime, webhook, store, log, mqtt, delivery, subscriptions, "
       "mqtt_bridges)");
   EXPECT_CONFIG_ERROR(
       error("http:\n  host: a\n  prot: 1\n"), file(), 3, "http.prot",

@@ -133,7 +133,7 @@ TEST(ParseSubscription, ToJsonEmitsEveryEffectiveValue) {
   auto sub = parse_ok({{"id", "a"}, {"sink", kSink}});
   EXPECT_EQ(to_json(sub), json::parse(R"({
     "id": "a", "config": {}, "filters": [], "sink": "http://127.0.0.1:9000/hook",
-    "protocol": "HTTP", "protocolsettings": {"method": "POST", "headers": {}},
+    "protocol": "HTTP", "protocolsettings": {"method": "POST", "headers": {}}, "durable": false,
     "delivery": {"mode": "binary", "maxattempts": 10, "maxage": "1h", "initialbackoff": "200ms",
                  "maxbackoff": "1m", "timeout": "10s", "concurrency": 1, "queuecapacity": 10000,
                  "deadlettersink": null}})"));
@@ -145,10 +145,11 @@ TEST(ParseSubscription, RoundTripsThroughToJson) {
     "filters": [{"any": [{"exact": {"subject": "x"}}, {"not": {"suffix": {"type": ".tmp"}}}]}],
     "sink": "http://127.0.0.1:9000/hook", "protocolsettings": {"headers": {"x-a": "1"}},
     "delivery": {"mode": "structured", "maxattempts": 2, "maxage": 90000, "concurrency": 3,
-                 "deadlettersink": "http://127.0.0.1:9001/dlq"}})");
+                 "deadlettersink": "http://127.0.0.1:9001/dlq"}, "durable": true})");
   DeliveryPolicy defaults;
   defaults.dead_letter = SinkSpec{.uri = "http://127.0.0.1:9999/other"};
   auto first = parse_ok(body, defaults);
+  EXPECT_TRUE(first.durable);
   auto emitted = to_json(first);
   auto second = parse_ok(emitted, defaults);
   EXPECT_EQ(to_json(second), emitted);
@@ -157,6 +158,7 @@ TEST(ParseSubscription, RoundTripsThroughToJson) {
   EXPECT_EQ(second.source, first.source);
   EXPECT_EQ(second.types, first.types);
   EXPECT_EQ(second.config, first.config);
+  EXPECT_TRUE(second.durable);
   EXPECT_EQ(emitted["delivery"]["maxage"], "90s");
 
   // No dead letter round-trips as null even when the defaults have one.
@@ -182,7 +184,7 @@ TEST_P(ParseSubscriptionError, NamesPointerAndReason) {
 }
 
 const std::string kKnown =
-    " (known: id, source, types, config, filters, sink, protocol, protocolsettings, delivery)";
+    " (known: id, source, types, config, filters, sink, protocol, protocolsettings, delivery, durable)";
 const std::string kDurationRule =
     "must be a duration greater than zero and at most 3650d (milliseconds, or a string like "
     "\"250ms\", \"10s\", \"5m\", \"2h\", \"1d\"), ";
@@ -201,6 +203,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "sinkCredential: unknown property \"sinkCredential\" (sink credentials are not "
                   "supported yet)"},
         ErrorCase{with_sink({{"id", 5}}), "id", "id: must be a string, got 5"},
+        ErrorCase{with_sink({{"durable", "yes"}}), "durable",
+                  "durable: must be true or false, got \"yes\""},
         ErrorCase{with_sink({{"source", ""}}), "source",
                   "source: must be a non-empty URI-reference without spaces or control characters, "
                   "such as \"/shop/orders\", got \"\""},

@@ -1,0 +1,118 @@
+#include "committer.h"
+
+#include <algorithm>
+#include <limits>
+
+#include <spdlog/spdlog.h>
+
+namespace evmesh::detail {
+
+Committer::Committer(store::EventStore& store, std::shared_ptr<RouteTable> table,
+                     std::chrono::milliseconds cursor_interval)
+    : store_(store), table_(std::move(table)), cursor_interval_(cursor_interval),
+      routed_upto_(store.last_offset()) {
+  thread_ = std::thread([this] { run(); });
+}
+
+Committer::~Committer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  for (auto& p : queue_) {
+    for (auto [e, d] : p.plan) d->release();
+    p.done(fail(Errc::shutting_down, "the broker is shutting down"));
+  }
+  commit_cursors();
+}
+
+void Committer::submit(PendingPublish publish) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(publish));
+  }
+  wake_.notify_one();
+}
+
+void Committer::run() {
+  auto next_cursor_commit = std::chrono::steady_clock::now() + cursor_interval_;
+  std::vector<PendingPublish> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_until(lock, next_cursor_commit, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+      queue_.clear();
+    }
+    if (!batch.empty()) commit_batch(batch);
+    batch.clear();
+    if (std::chrono::steady_clock::now() >= next_cursor_commit) {
+      commit_cursors();
+      next_cursor_commit = std::chrono::steady_clock::now() + cursor_interval_;
+    }
+  }
+}
+
+void Committer::commit_batch(std::vector<PendingPublish>& batch) {
+  // The events some durable dispatcher wants, each once; `index` maps (publish,
+  // event) to its position in `stored` (or npos).
+  constexpr auto npos = std::numeric_limits<std::size_t>::max();
+  std::vector<EventPtr> stored;
+  std::vector<std::vector<std::size_t>> index(batch.size());
+  for (std::size_t p = 0; p < batch.size(); ++p) {
+    index[p].assign(batch[p].events.size(), npos);
+    for (auto [e, d] : batch[p].plan) {
+      if (!d->durable() || index[p][e] != npos) continue;
+      index[p][e] = stored.size();
+      stored.push_back(batch[p].events[e]);
+    }
+  }
+  auto last = store_.append(stored);
+  if (!last) {
+    for (auto& p : batch) {
+      for (auto [e, d] : p.plan) d->release();
+      p.done(std::unexpected(last.error()));
+    }
+    return;
+  }
+  const std::uint64_t first = *last - stored.size() + 1;
+  const auto now = Dispatcher::Clock::now();
+  for (std::size_t p = 0; p < batch.size(); ++p) {
+    for (auto [e, d] : batch[p].plan)
+      d->push(batch[p].events[e], now, d->durable() ? first + index[p][e] : 0);
+  }
+  routed_upto_.store(*last, std::memory_order_release);
+  for (auto& p : batch) p.done(PublishReceipt{p.events.size(), p.plan.size()});
+}
+
+void Committer::commit_cursors() {
+  // The write mutex: a durable route being created reads its backlog under it, so
+  // the log is not trimmed below a cursor this loop does not see yet.
+  std::scoped_lock lock(cursor_mutex_, table_->write_mutex());
+  // Read before the dispatchers: each has every offset <= upto in its pending set.
+  const auto upto = routed_upto();
+  auto lowest = upto;
+  for (const auto& route : table_->snapshot()->routes()) {
+    if (!route->dispatcher->durable()) continue;
+    const auto cursor = route->dispatcher->durable_cursor(upto);
+    lowest = std::min(lowest, cursor);
+    auto& written = committed_[route->sub.id];
+    if (cursor <= written) continue;
+    if (auto ok = store_.commit(route->sub.id, cursor); !ok) {
+      spdlog::warn("subscription {}: cannot commit cursor {}: {}", route->sub.id, cursor,
+                   ok.error().message);
+      continue;
+    }
+    written = cursor;
+  }
+  // Every durable subscription is past `lowest`: nothing below it is needed again.
+  if (lowest >= store_.first_offset()) {
+    if (auto trimmed = store_.trim(lowest); !trimmed)
+      spdlog::warn("event store: cannot trim up to {}: {}", lowest, trimmed.error().message);
+  }
+}
+
+}  // namespace evmesh::detail

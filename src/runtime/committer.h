@@ -1,0 +1,75 @@
+// Committer: group commit for publishes that reach a durable subscription.
+//
+// Design note. A publish whose plan includes a durable dispatcher is not pushed by
+// the publishing thread: it is queued here with its plan (slots already reserved)
+// and its completion. One thread takes everything queued, appends the events that
+// some durable dispatcher wants to the store in ONE batch (one fsync under the
+// `group` policy, however many publishers wait), then pushes every (event,
+// dispatcher) pair of the batch in order, with the event's offset for durable
+// dispatchers, and only then completes the publishes (the publisher's ack). When
+// the append fails, the reservations are released and every publish of the batch
+// fails with the store's error: nothing is delivered that was not acked.
+//
+// After a batch's pushes, routed_upto() is the batch's last offset: every offset up
+// to it was pushed to every durable dispatcher it routes to, so a dispatcher's
+// durable_cursor(routed_upto) is safe to commit. The same thread commits those
+// cursors every `cursor_interval` and trims the log below the lowest of them.
+//
+// Threading: submit() from any thread; completions run on the committer thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "evmesh/runtime/runtime.h"
+#include "evmesh/store/event_store.h"
+#include "route_table.h"
+
+namespace evmesh::detail {
+
+struct PendingPublish {
+  std::shared_ptr<const Snapshot> snapshot;             // keeps the plan's dispatchers alive
+  std::vector<EventPtr> events;
+  std::vector<std::pair<std::uint32_t, Dispatcher*>> plan;  // (event index, dispatcher), reserved
+  Runtime::PublishCallback done;
+};
+
+class Committer {
+ public:
+  Committer(store::EventStore& store, std::shared_ptr<RouteTable> table,
+            std::chrono::milliseconds cursor_interval = std::chrono::milliseconds(100));
+  // Fails what is still queued (shutting_down) and commits the cursors one last time.
+  ~Committer();
+
+  void submit(PendingPublish publish);
+  std::uint64_t routed_upto() const { return routed_upto_.load(std::memory_order_acquire); }
+  // Commits every durable dispatcher's cursor now (also done periodically).
+  void commit_cursors();
+
+ private:
+  void run();
+  void commit_batch(std::vector<PendingPublish>& batch);
+
+  store::EventStore& store_;
+  std::shared_ptr<RouteTable> table_;
+  const std::chrono::milliseconds cursor_interval_;
+  std::atomic<std::uint64_t> routed_upto_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<PendingPublish> queue_;
+  bool stopping_ = false;
+  std::mutex cursor_mutex_;
+  std::unordered_map<std::string, std::uint64_t> committed_;  // last cursor written, per sub
+  std::thread thread_;
+};
+
+}  // namespace evmesh::detail

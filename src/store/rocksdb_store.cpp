@@ -1,0 +1,284 @@
+// The embedded durable EventStore on RocksDB (why RocksDB: docs/storage.md).
+//
+// One key space, prefixed by record kind:
+//   'e' + offset (8 bytes big-endian)  -> event record (event_codec.h)
+//   'c' + consumer name                -> committed offset (8 bytes big-endian)
+//   'n'                                -> last offset ever assigned (survives trims)
+//   'd' + consumer + '\0' + id (8 bytes) -> dead letter (event record)
+// Appends are one WriteBatch (atomic); the commit policy picks WriteOptions::sync.
+// Recovery is RocksDB's WAL replay in point-in-time mode: it keeps every complete
+// record and stops at a torn one.
+//
+// After a write error (disk full, read-only directory) RocksDB refuses writes until
+// resumed; each later append first tries DB::Resume(), so the store heals itself
+// once space returns.
+#include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include "event_codec.h"
+#include "evmesh/store/event_store.h"
+
+namespace evmesh::store {
+namespace {
+
+constexpr char kEvent = 'e', kCursor = 'c', kLast = 'n', kDead = 'd';
+
+std::string be64(std::uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xFF);
+  return out;
+}
+
+std::uint64_t from_be64(std::string_view s) {
+  std::uint64_t v = 0;
+  for (unsigned char c : s.substr(0, 8)) v = (v << 8) | c;
+  return v;
+}
+
+std::string event_key(std::uint64_t offset) { return kEvent + be64(offset); }
+std::string cursor_key(std::string_view consumer) { return kCursor + std::string(consumer); }
+// Subscription ids hold no NUL, so one consumer's prefix is never another's.
+std::string dead_prefix(std::string_view consumer) { return kDead + std::string(consumer) + '\0'; }
+
+// RocksDB's own log goes to its LOG file; its warnings and errors (such as "dropping
+// N bytes" of a torn WAL record on recovery) also go to ours.
+class WarningsToSpdlog final : public rocksdb::Logger {
+ public:
+  WarningsToSpdlog() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::WARN_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < rocksdb::InfoLogLevel::WARN_LEVEL) return;
+    char line[1024];
+    std::vsnprintf(line, sizeof line, format, ap);
+    // Creating a new store, RocksDB reports the missing directory it is about to make.
+    if (std::string_view(line).find("NotFound") != std::string_view::npos) return;
+    if (level == rocksdb::InfoLogLevel::WARN_LEVEL)
+      spdlog::warn("event store: {}", line);
+    else
+      spdlog::error("event store: {}", line);
+  }
+};
+
+std::unexpected<Error> store_error(std::string_view what, const rocksdb::Status& s) {
+  // Busy: RocksDB's own recovery from the last error is still running.
+  const bool unavailable = s.IsNoSpace() || s.IsIOError() || s.IsIOFenced() || s.IsBusy();
+  return fail(unavailable ? Errc::unavailable : Errc::internal,
+              "the event store cannot " + std::string(what) + ": " + s.ToString());
+}
+
+class RocksDbStore final : public EventStore {
+ public:
+  RocksDbStore(std::unique_ptr<rocksdb::DB> db, StoreOptions options)
+      : db_(std::move(db)), options_(std::move(options)) {
+    sync_writes_.sync = options_.commit == CommitPolicy::group;
+    load_bounds();
+    if (options_.commit == CommitPolicy::interval) syncer_ = std::thread([this] { sync_loop(); });
+  }
+
+  ~RocksDbStore() override {
+    {
+      std::lock_guard lock(sync_mutex_);
+      stopping_ = true;
+    }
+    sync_cv_.notify_all();
+    if (syncer_.joinable()) syncer_.join();
+    db_->SyncWAL();
+    db_->Close();
+  }
+
+  Result<std::uint64_t> append(std::span<const EventPtr> events) override {
+    std::lock_guard lock(write_mutex_);
+    if (failed_) {
+      if (auto s = db_->Resume(); !s.ok())
+        return store_error("recover from its last write error (" + failed_reason_ + ")", s);
+      spdlog::info("event store: writable again after: {}", failed_reason_);
+      failed_ = false;
+    }
+    rocksdb::WriteBatch batch;
+    std::string record;
+    auto last = last_.load();
+    for (const auto& ev : events) {
+      record.clear();
+      detail::encode_event(*ev, record);
+      batch.Put(event_key(++last), record);
+    }
+    batch.Put(std::string(1, kLast), be64(last));
+    if (auto s = db_->Write(sync_writes_, &batch); !s.ok()) {
+      failed_ = true;
+      failed_reason_ = s.ToString();
+      spdlog::error("event store: append failed: {}", failed_reason_);
+      return store_error("append", s);
+    }
+    last_.store(last);
+    return last;
+  }
+
+  Result<std::vector<StoredEvent>> read(std::uint64_t after, std::size_t max) const override {
+    std::vector<StoredEvent> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    for (it->Seek(event_key(std::max(after + 1, first_.load()))); it->Valid() && out.size() < max;
+         it->Next()) {
+      auto key = it->key();
+      if (key.size() != 9 || key[0] != kEvent) break;
+      auto ev = detail::decode_event(it->value().ToStringView());
+      if (!ev) return std::unexpected(ev.error());
+      out.push_back({from_be64(std::string_view(key.data() + 1, 8)), std::move(*ev)});
+    }
+    if (!it->status().ok()) return store_error("read", it->status());
+    return out;
+  }
+
+  Result<void> commit(std::string_view consumer, std::uint64_t offset) override {
+    std::lock_guard lock(cursor_mutex_);
+    if (auto current = cursor(consumer); current && *current >= offset) return {};
+    // Unsynced: a lost cursor update only means some events are delivered again.
+    if (auto s = db_->Put({}, cursor_key(consumer), be64(offset)); !s.ok())
+      return store_error("commit a cursor", s);
+    return {};
+  }
+
+  std::optional<std::uint64_t> cursor(std::string_view consumer) const override {
+    std::string value;
+    if (!db_->Get({}, cursor_key(consumer), &value).ok()) return std::nullopt;
+    return from_be64(value);
+  }
+
+  Result<void> forget(std::string_view consumer) override {
+    std::lock_guard lock(cursor_mutex_);
+    rocksdb::WriteBatch batch;
+    batch.Delete(cursor_key(consumer));
+    auto prefix = dead_prefix(consumer);
+    auto end = prefix;
+    end.back() = '\1';
+    batch.DeleteRange(prefix, end);
+    if (auto s = db_->Write({}, &batch); !s.ok()) return store_error("forget a subscription", s);
+    return {};
+  }
+
+  // Unsynced like cursors: the WAL keeps writes in order, so a dead letter is never
+  // lost while the cursor that moved past its event survives.
+  Result<void> dlq_put(std::string_view consumer, std::uint64_t id, const EventPtr& ev) override {
+    std::string record;
+    detail::encode_event(*ev, record);
+    if (auto s = db_->Put({}, dead_prefix(consumer) + be64(id), record); !s.ok())
+      return store_error("store a dead letter", s);
+    return {};
+  }
+
+  Result<std::vector<StoredEvent>> dlq_list(std::string_view consumer, std::uint64_t after,
+                                            std::size_t max) const override {
+    std::vector<StoredEvent> out;
+    if (after == std::numeric_limits<std::uint64_t>::max()) return out;
+    const auto prefix = dead_prefix(consumer);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    for (it->Seek(prefix + be64(after + 1)); it->Valid() && out.size() < max; it->Next()) {
+      auto key = it->key().ToStringView();
+      if (!key.starts_with(prefix) || key.size() != prefix.size() + 8) break;
+      auto ev = detail::decode_event(it->value().ToStringView());
+      if (!ev) return std::unexpected(ev.error());
+      out.push_back({from_be64(key.substr(prefix.size())), std::move(*ev)});
+    }
+    if (!it->status().ok()) return store_error("list dead letters", it->status());
+    return out;
+  }
+
+  Result<EventPtr> dlq_get(std::string_view consumer, std::uint64_t id) const override {
+    std::string value;
+    auto s = db_->Get({}, dead_prefix(consumer) + be64(id), &value);
+    if (s.IsNotFound()) return fail(Errc::not_found, "no dead letter " + std::to_string(id));
+    if (!s.ok()) return store_error("read a dead letter", s);
+    return detail::decode_event(value);
+  }
+
+  Result<bool> dlq_erase(std::string_view consumer, std::uint64_t id) override {
+    std::lock_guard lock(cursor_mutex_);  // get-then-delete answers truthfully
+    const auto key = dead_prefix(consumer) + be64(id);
+    std::string value;
+    auto found = db_->Get({}, key, &value);
+    if (found.IsNotFound()) return false;
+    if (!found.ok()) return store_error("read a dead letter", found);
+    if (auto s = db_->Delete({}, key); !s.ok()) return store_error("delete a dead letter", s);
+    return true;
+  }
+
+  Result<std::size_t> trim(std::uint64_t upto) override {
+    std::lock_guard lock(write_mutex_);
+    upto = std::min(upto, last_.load());
+    const auto first = first_.load();
+    if (upto < first) return 0;
+    if (auto s = db_->DeleteRange({}, db_->DefaultColumnFamily(), event_key(first), event_key(upto + 1));
+        !s.ok())
+      return store_error("trim", s);
+    first_.store(upto + 1);
+    return upto + 1 - first;
+  }
+
+  std::uint64_t last_offset() const override { return last_.load(); }
+  std::uint64_t first_offset() const override { return first_.load(); }
+
+ private:
+  // The offsets after a restart: the last one ever assigned and the oldest kept.
+  void load_bounds() {
+    std::uint64_t last = 0;
+    std::string value;
+    if (db_->Get({}, std::string(1, kLast), &value).ok()) last = from_be64(value);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    it->Seek(std::string(1, kEvent));
+    const bool any = it->Valid() && it->key().size() == 9 && it->key()[0] == kEvent;
+    last_.store(last);
+    first_.store(any ? from_be64(std::string_view(it->key().data() + 1, 8)) : last + 1);
+  }
+
+  void sync_loop() {
+    std::unique_lock lock(sync_mutex_);
+    while (!sync_cv_.wait_for(lock, options_.sync_interval, [this] { return stopping_; })) {
+      if (auto s = db_->SyncWAL(); !s.ok()) spdlog::warn("event store: WAL sync failed: {}", s.ToString());
+    }
+  }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  const StoreOptions options_;
+  rocksdb::WriteOptions sync_writes_;
+  std::mutex write_mutex_;   // appends and trims: offsets are assigned in order
+  std::mutex cursor_mutex_;  // commit's read-compare-write
+  std::atomic<std::uint64_t> first_{1}, last_{0};
+  bool failed_ = false;  // guarded by write_mutex_
+  std::string failed_reason_;
+
+  std::mutex sync_mutex_;
+  std::condition_variable sync_cv_;
+  bool stopping_ = false;
+  std::thread syncer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<EventStore>> open_embedded_store(const StoreOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec)
+    return fail(Errc::unavailable, "cannot create the data directory " + options.data_dir.string() +
+                                       ": " + ec.message());
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  // Replays the WAL up to the first damaged record (a write torn by a crash) and
+  // opens with everything before it.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  db_options.keep_log_file_num = 4;
+  db_options.info_log = std::make_shared<WarningsToSpdlog>();
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(db_options, (options.data_dir / "events").string(), &raw);
+  if (!s.ok()) return store_error("open in " + options.data_dir.string(), s);
+  return std::make_unique<RocksDbStore>(std::unique_ptr<rocksdb::DB>(raw), options);
+}
+
+}  // namespace evmesh::store
