@@ -59,7 +59,7 @@ struct WebhookConfig {
   std::chrono::milliseconds connect_timeout{5'000};
 };
 
-// One external MQTT broker evmeshd bridges to with Paho (docs/protocols.md, "Bridges").
+// One external MQTT broker evmeshd bridges to with Paho (docs/mqtt-bridges.md).
 // Inbound: messages on `subscribe` filters become events. Outbound: subscriptions
 // with sink "mqtt://NAME/TOPIC" publish there. QoS 1 both ways.
 struct MqttTopicTypeConfig {
