@@ -122,6 +122,8 @@ const std::map<std::string, Apply, std::less<>>& fields() {
        }},
       {"max_in_flight",
        [](auto& r, auto& n, auto& k, auto& b) { b.max_in_flight = r.integer(n, k, 1, 65535); }},
+      {"max_message_bytes",
+       [](auto& r, auto& n, auto& k, auto& b) { b.max_message_bytes = r.size(n, k, 1, 256 << 20); }},
       {"types", [](auto& r, auto& n, auto& k, auto& b) { read_types(r, n, k, b); }},
       {"default_type",
        [](auto& r, auto& n, auto& k, auto& b) { b.default_type = r.text(n, k); }},

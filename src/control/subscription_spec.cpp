@@ -125,7 +125,7 @@ Result<void> parse_protocol(const json& body, SinkSpec& sink) {
     return {};
   }
   // MQTT: events are published through the MQTT bridge BRIDGE to TOPIC on its
-  // external broker (docs/protocols.md, "Bridges"); the bridges check the rest.
+  // external broker (docs/mqtt-bridges.md); the bridges check the rest.
   if (name == "MQTT") {
     if (!starts_with_icase(sink.uri, "mqtt://"))
       return invalid("sink", "an MQTT sink must be \"mqtt://BRIDGE/TOPIC\", got " + detail::quote(sink.uri));

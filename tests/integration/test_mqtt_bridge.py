@@ -268,6 +268,17 @@ class InboundTest(BridgeTestCase):
               f"{len(seqs) - len(set(seqs))} duplicate(s)")
 
 
+    def test_oversized_message_is_dropped_with_a_reason(self):
+        broker = self.start_broker()
+        d = self.start_bridged(broker, extra="    max_message_bytes: 1KiB\n")
+        sink = self.make_sink()
+        self.subscribe(sink.url, daemon=d)
+        self.assertTrue(mosquitto_pub(broker.port, "devices/1/events", "x" * 1025))
+        d.wait_for_log(r"bridge ext/in: message on 'devices/1/events' dropped: 1025 bytes exceed "
+                       r"max_message_bytes \(1024\)")
+        self.assertTrue(mosquitto_pub(broker.port, "devices/1/events", "y" * 1024))
+        self.assertEqual(sink.wait_for(1)[0].body, b"y" * 1024)
+
     def test_overloaded_mesh_makes_the_bridge_wait_not_drop(self):
         broker = self.start_broker()
         d = self.start_bridged(broker)

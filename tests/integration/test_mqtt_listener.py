@@ -333,7 +333,7 @@ class HostileInput(MqttCase):
         t0 = time.monotonic()
         self.expect_reason(r, 0x8D)
         self.assertGreater(time.monotonic() - t0, 1.2)
-        self.assertLess(time.monotonic() - t0, 3.5)
+        self.assertLess(time.monotonic() - t0, 6.0)  # 1.5 s plus a loaded machine
 
     def test_invalid_utf8_topic(self):
         r = self.raw(client_id="utf")

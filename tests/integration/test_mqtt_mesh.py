@@ -2,6 +2,9 @@
 that HTTP subscriptions filter; events published over HTTP and gRPC reach MQTT
 subscribers on the documented topic, in binary mode (5.0) or structured (3.1.1)."""
 import json
+import os
+import re
+import subprocess
 import time
 import unittest
 import urllib.parse
@@ -10,6 +13,8 @@ from grpc_harness import GrpcTestCase
 from harness import binary_headers
 from mqtt_clients import (MQTT_SETS, Collector, Raw, connect, mqtt_port, p_str, p_user, props,
                           publish)
+
+SOURCE_DIR = os.environ.get("EVMESH_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 
 CONFIG = """
 mqtt:
@@ -115,6 +120,17 @@ class MeshToMqtt(MeshCase):
         self.assertEqual(m5.properties.ContentType, "application/json")
         m4 = json.loads(v4.wait_for(1)[0].payload)
         self.assertEqual((m4["id"], m4["type"], m4["data"]), ("o-1", "com.example.order.created", {"n": 1}))
+
+    def test_docs_example(self):
+        with open(os.path.join(SOURCE_DIR, "docs", "protocols.md"), encoding="utf-8") as f:
+            doc = f.read()
+        start = doc.index("<!-- example: mqtt-events -->")
+        script = re.search(r"```sh\n(.*?)```", doc[start:], re.S).group(1)
+        expected = re.search(r"prints\n\n```\n(.*?)\n```", doc[start:], re.S).group(1)
+        script = script.replace("-p 1883", f"-p {self.port}").replace("127.0.0.1:8080", f"127.0.0.1:{self.daemon.port}")
+        out = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(out.stdout.strip(), expected)
 
     def test_mqtttopic_extension_chooses_the_topic(self):
         sub = self.paho().subscribe("plant/+/alarm", qos=1)

@@ -74,7 +74,7 @@ struct WebhookConfig {
   std::size_t pipeline_depth = 1;  // in-order requests in flight per sink (HTTP/1.1 pipelining)
 };
 
-// One external MQTT broker evmeshd bridges to with Paho (docs/protocols.md, "Bridges").
+// One external MQTT broker evmeshd bridges to with Paho (docs/mqtt-bridges.md).
 // Inbound: messages on `subscribe` filters become events. Outbound: subscriptions
 // with sink "mqtt://NAME/TOPIC" publish there. QoS 1 both ways.
 struct MqttTopicTypeConfig {

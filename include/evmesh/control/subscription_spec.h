@@ -37,7 +37,7 @@ namespace evmesh::control {
 // (retry, concurrency, queue, dead letter) and `sink_defaults` (mode, timeout,
 // method, headers). `protocol` may be left out only for http:// and https:// sinks
 // (then "HTTP"); "HTTP", "GRPC" (sink "grpc-group:NAME", docs/grpc.md) and "MQTT" (sink
-// "mqtt://BRIDGE/TOPIC", docs/protocols.md "Bridges") are supported. A dead-letter sink is delivered with the
+// "mqtt://BRIDGE/TOPIC", docs/mqtt-bridges.md) are supported. A dead-letter sink is delivered with the
 // subscription's mode and timeout. `id`, when present, must be a string and is kept.
 // Pure function, callable from any thread.
 Result<Subscription> parse_subscription(const nlohmann::json& body, const DeliveryPolicy& defaults,

@@ -14,7 +14,11 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 namespace {
-constexpr std::size_t kReadChunk = 16 * 1024;
+// Idle connections are the common case (devices): they keep a small read buffer,
+// which doubles while a burst or a large packet needs it and shrinks back after.
+constexpr std::size_t kReadChunk = 1024;
+constexpr std::size_t kKeepWhenIdle = 4 * 1024;
+constexpr std::size_t kMaxReadChunk = 64 * 1024;
 }
 
 Connection::Connection(tcp::socket socket, std::shared_ptr<ServerContext> ctx)
@@ -53,7 +57,9 @@ void Connection::arm_keepalive(std::chrono::milliseconds after) {
 
 void Connection::do_read() {
   if (closing_ || closed_) return;
-  if (rbuf_.size() - rlen_ < kReadChunk) rbuf_.resize(std::max(rbuf_.size() * 2, rlen_ + kReadChunk));
+  // Grow when the last read filled all the room (more is waiting) or room is short.
+  if ((last_read_full_ && rbuf_.size() < kMaxReadChunk) || rbuf_.size() - rlen_ < kReadChunk / 2)
+    rbuf_.resize(std::max(rbuf_.size() * 2, rlen_ + kReadChunk));
   socket_.async_read_some(asio::buffer(rbuf_.data() + rlen_, rbuf_.size() - rlen_),
                           [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
 }
@@ -66,8 +72,13 @@ void Connection::on_read(const error_code& ec, std::size_t n) {
     close_now();
     return;
   }
+  last_read_full_ = rlen_ + n == rbuf_.size();
   rlen_ += n;
   if (!process_frames()) return;
+  if (rlen_ == 0 && n < kReadChunk && rbuf_.size() > kKeepWhenIdle) {  // a trickle again: give the burst buffer back
+    rbuf_.resize(kReadChunk);
+    rbuf_.shrink_to_fit();
+  }
   if (keepalive_span_.count() > 0 && version_ != 0) arm_keepalive(keepalive_span_);
   do_read();
 }
@@ -90,7 +101,7 @@ bool Connection::process_frames() {
       return false;
     }
     if (avail.size() < total) {
-      if (rbuf_.size() < total) rbuf_.reserve(total);
+      if (rbuf_.size() < total) rbuf_.resize(total);  // one read can take the rest
       break;
     }
     auto packet = decode_packet(h.first, avail.substr(h.header_size, h.remaining), version_);
@@ -108,7 +119,6 @@ bool Connection::process_frames() {
     std::memmove(rbuf_.data(), rbuf_.data() + pos, rlen_ - pos);
     rlen_ -= pos;
   }
-  if (rbuf_.size() > 4 * kReadChunk && rlen_ < kReadChunk) rbuf_.resize(2 * kReadChunk);  // give back
   return !closing_ && !closed_;
 }
 
@@ -148,26 +158,42 @@ void Connection::send(const Packet& p) {
 
 bool Connection::send_publish(const Delivery& d, std::uint16_t packet_id, bool dup) {
   const Message& m = *d.msg;
-  Publish head;
-  head.dup = dup;
-  head.qos = d.qos;
-  head.retain = d.retain;
-  head.topic = m.topic;
-  head.packet_id = d.qos ? packet_id : 0;
-  if (version_ == kMqtt5) {
-    head.props = m.props;
-    head.props.subscription_ids = d.subscription_ids;
-    if (m.expires_at) {
-      auto left = std::chrono::duration_cast<std::chrono::seconds>(*m.expires_at - Clock::now()).count();
-      head.props.message_expiry = static_cast<std::uint32_t>(std::max<long long>(left, 0));
-    }
-  }
   auto payload = m.payload_ptr_for(version_);
-  // A client's Maximum Packet Size: what it cannot take is discarded (3.1.2.11.4).
-  if (client_max_packet_ && encoded_publish_size(head, payload->size(), version_) > client_max_packet_)
-    return false;
+  const bool shareable = d.qos == 0 && !d.retain && d.subscription_ids.empty() && !m.expires_at;
+  auto head_of = [&] {
+    Publish head;
+    head.dup = dup;
+    head.qos = d.qos;
+    head.retain = d.retain;
+    head.topic = m.topic;
+    head.packet_id = d.qos ? packet_id : 0;
+    if (version_ == kMqtt5) {
+      head.props = m.props;
+      head.props.subscription_ids = d.subscription_ids;
+      if (m.expires_at) {
+        auto left = std::chrono::duration_cast<std::chrono::seconds>(*m.expires_at - Clock::now()).count();
+        head.props.message_expiry = static_cast<std::uint32_t>(std::max<long long>(left, 0));
+      }
+    }
+    return head;
+  };
   Chunk c;
-  encode_publish_head(head, payload->size(), version_, c.head);
+  if (shareable) {
+    const int slot = version_ == kMqtt5 ? 1 : 0;
+    std::call_once(m.qos0_head_once[slot], [&] {
+      std::string bytes;
+      encode_publish_head(head_of(), payload->size(), version_, bytes);
+      m.qos0_head[slot] = std::make_shared<const std::string>(std::move(bytes));
+    });
+    c.shared_head = m.qos0_head[slot];
+    if (client_max_packet_ && c.shared_head->size() + payload->size() > client_max_packet_) return false;
+  } else {
+    auto head = head_of();
+    // A client's Maximum Packet Size: what it cannot take is discarded (3.1.2.11.4).
+    if (client_max_packet_ && encoded_publish_size(head, payload->size(), version_) > client_max_packet_)
+      return false;
+    encode_publish_head(head, payload->size(), version_, c.head);
+  }
   c.payload = std::move(payload);
   outbox_.push_back(std::move(c));
   return true;
@@ -224,7 +250,7 @@ void Connection::do_write() {
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(writing_.size() * 2);
   for (const auto& c : writing_) {
-    buffers.emplace_back(asio::buffer(c.head));
+    buffers.emplace_back(c.shared_head ? asio::buffer(*c.shared_head) : asio::buffer(c.head));
     if (c.payload && !c.payload->empty()) buffers.emplace_back(asio::buffer(*c.payload));
   }
   asio::async_write(socket_, buffers,

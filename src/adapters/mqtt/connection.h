@@ -85,9 +85,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::vector<char> rbuf_;
   std::size_t rlen_ = 0;
+  bool last_read_full_ = false;
 
   struct Chunk {
     std::string head;
+    PayloadPtr shared_head;  // instead of head: a QoS 0 head shared across the fan-out
     PayloadPtr payload;  // shared PUBLISH payload, may be null
   };
   std::vector<Chunk> outbox_, writing_;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -35,6 +36,11 @@ struct Message {
   PayloadPtr payload_ptr_for(std::uint8_t version) const {
     return version == kMqtt311 && payload_v311 ? payload_v311 : payload;
   }
+
+  // The encoded PUBLISH head of a plain QoS 0 delivery (not retained, no subscription
+  // identifier), made once per protocol version and shared by every subscriber.
+  mutable std::once_flag qos0_head_once[2];
+  mutable PayloadPtr qos0_head[2];
 };
 
 using MessagePtr = std::shared_ptr<const Message>;

@@ -1,5 +1,5 @@
 // MqttBridges: every configured bridge to an external MQTT broker
-// (config.mqtt_bridges, docs/protocols.md "Bridges"), and the SinkFactory for
+// (config.mqtt_bridges, docs/mqtt-bridges.md), and the SinkFactory for
 // subscriptions with protocol "MQTT".
 //
 // A bridge is two Paho clients with persistent sessions: "<client_id>-in" subscribes

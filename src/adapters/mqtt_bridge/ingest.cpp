@@ -45,6 +45,13 @@ void Ingest::subscribe(mqtt::async_client& client) {
 }
 
 void Ingest::handle(const mqtt::const_message_ptr& m) {
+  if (m->get_payload_ref().size() > config_.max_message_bytes) {
+    ++invalid_;
+    spdlog::warn("bridge {}: message on '{}' dropped: {} bytes exceed max_message_bytes ({})",
+                 connection_->name(), m->get_topic(), m->get_payload_ref().size(),
+                 config_.max_message_bytes);
+    return;
+  }
   auto decoded = codec::decode_mqtt(from_paho(*m, config_.protocol_version), defaults_);
   if (!decoded) {
     ++invalid_;

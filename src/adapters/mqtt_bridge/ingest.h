@@ -10,8 +10,9 @@
 // A message is lost only when evmeshd dies (or stops) between that PUBACK and the
 // runtime accepting it - one message per bridge at most.
 //
-// A message that is not a valid event (bad structured JSON, invalid attribute) is
-// dropped with a warning naming the reason: redelivering it cannot help.
+// A message that is not a valid event (bad structured JSON, invalid attribute) or is
+// larger than max_message_bytes is dropped with a warning naming the reason:
+// redelivering it cannot help.
 #pragma once
 
 #include <atomic>

@@ -21,6 +21,7 @@ TEST_F(MqttBridgeConfigTest, DefaultsNeedOnlyTheUrl) {
   EXPECT_EQ(b.session_expiry, milliseconds(86'400'000));
   EXPECT_TRUE(b.subscribe.empty());
   EXPECT_EQ(b.default_type, "io.evmesh.mqtt.message");
+  EXPECT_EQ(b.max_message_bytes, 1u << 20);
   EXPECT_TRUE(load("").mqtt_bridges.empty());
 }
 
@@ -39,6 +40,7 @@ TEST_F(MqttBridgeConfigTest, ReadsEveryKey) {
       "    initial_backoff: 100ms\n"
       "    max_backoff: 5s\n"
       "    max_in_flight: 10\n"
+      "    max_message_bytes: 64KiB\n"
       "    subscribe: [\"devices/+/events\", \"alarms/#\"]\n"
       "    types:\n"
       "      - {filter: \"alarms/#\", type: com.example.alarm}\n"
@@ -57,6 +59,7 @@ TEST_F(MqttBridgeConfigTest, ReadsEveryKey) {
   EXPECT_EQ(a.initial_backoff, milliseconds(100));
   EXPECT_EQ(a.max_backoff, milliseconds(5'000));
   EXPECT_EQ(a.max_in_flight, 10u);
+  EXPECT_EQ(a.max_message_bytes, 64u << 10);
   EXPECT_EQ(a.subscribe, (std::vector<std::string>{"devices/+/events", "alarms/#"}));
   ASSERT_EQ(a.types.size(), 1u);
   EXPECT_EQ(a.types[0].filter, "alarms/#");
@@ -110,8 +113,8 @@ TEST_F(MqttBridgeConfigTest, ErrorsNameLineAndKey) {
        "mqtt_bridges.a.types[0].y", "unknown key (known: filter, type)"},
       {"mqtt_bridges:\n  a:\n    url: tcp://h:1\n    colour: red\n", 4, "mqtt_bridges.a.colour",
        "unknown key (bridge keys: client_id, connect_timeout, default_type, initial_backoff, "
-       "keepalive, max_backoff, max_in_flight, password, protocol_version, session_expiry, "
-       "subscribe, types, url, username)"},
+       "keepalive, max_backoff, max_in_flight, max_message_bytes, password, protocol_version, "
+       "session_expiry, subscribe, types, url, username)"},
       {"mqtt_bridges:\n  a:\n    url: tcp://h:1\n  b:\n    url: tcp://h:1\n    client_id: "
        "evmesh-a\n",
        6, "mqtt_bridges.b.client_id",
