@@ -3,6 +3,7 @@
 //   evmeshctl [--url URL] filter test --filters FILE|JSON --event FILE|JSON
 //   evmeshctl [--url URL] cesql eval EXPR --event FILE|JSON
 //   evmeshctl [--url URL] subscriptions list [--json] | get ID | delete ID | create FILE|JSON
+//   evmeshctl decrypt --key-file FILE [FILE|JSON|-]
 //
 // Exit status: 0 success (filter test: MATCH), 1 NO MATCH, 2 any error (usage,
 // connection, or a problem answer from the server, whose detail is printed).
@@ -19,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "evmesh/control/field_crypto.h"
 #include "http_client.h"
 
 namespace {
@@ -41,6 +43,10 @@ constexpr std::string_view kUsage = R"(usage: evmeshctl [--url URL] COMMAND ...
   subscriptions get ID
   subscriptions delete ID
   subscriptions create FILE|JSON
+  decrypt --key-file FILE [FILE|JSON|-]
+      Decrypts every field an encrypt-fields policy encrypted ({"$enc": ...} envelopes)
+      in an event or its data, with the keys of FILE (docs/policies.md); prints the JSON.
+      Works offline (no broker).
 
   FILE|JSON is a file name, '-' for standard input, or JSON text starting with { or [.
   --url defaults to $EVMESH_URL, else http://127.0.0.1:8080.
@@ -266,6 +272,22 @@ int subscriptions(const Endpoint& ep, Args& args) {
   return usage_error("unknown subscriptions command '" + *verb + "'");
 }
 
+int decrypt(Args& args) {
+  bool missing = false;
+  auto key_file = args.option("--key-file", missing);
+  if (!key_file) return usage_error(missing ? "--key-file needs a value" : "decrypt needs --key-file FILE");
+  auto source = args.next().value_or("-");
+  if (!args.empty()) return usage_error("unexpected argument '" + args.peek() + "'");
+  auto keys = evmesh::control::KeyRing::load(*key_file);
+  if (!keys) return error(keys.error().message);
+  auto doc = load_json("input", source);
+  if (!doc) return error(doc.error().message);
+  auto count = evmesh::control::decrypt_all(*keys, *doc);
+  if (!count) return error("cannot decrypt: " + count.error().message);
+  std::cout << doc->dump(2) << "\n";
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -297,6 +319,7 @@ int main(int argc, char** argv) {
     if (cmd != "eval") return usage_error("cesql: the command is 'cesql eval'");
     return cesql_eval(*endpoint, args);
   }
+  if (*group == "decrypt") return decrypt(args);
   if (*group == "subscriptions" || *group == "subscription" || *group == "subs")
     return subscriptions(*endpoint, args);
   return usage_error("unknown command '" + *group + "'");

@@ -73,6 +73,15 @@ const Field kLog[] = {
                  c.log.level = r.one_of(n, k, {"trace", "debug", "info", "warn", "error", "off"})),
     EVMESH_FIELD("format", c.log.format = r.one_of(n, k, {"plain", "json"})),
 };
+const Field kEncryption[] = {
+    EVMESH_FIELD("key_file", c.encryption.key_file = r.text(n, k)),
+};
+const Field kSchemas[] = {
+    EVMESH_FIELD("directory", c.schemas.directory = r.text(n, k)),
+};
+const Field kReload[] = {
+    EVMESH_FIELD("watch", c.reload.watch = r.one_of(n, k, {"true", "false"}) == "true"),
+};
 #undef EVMESH_FIELD
 
 struct Section {
@@ -80,7 +89,8 @@ struct Section {
   std::span<const Field> fields;
 };
 const Section kFieldSections[] = {
-    {"http", kHttp}, {"grpc", kGrpc}, {"runtime", kRuntime}, {"webhook", kWebhook}, {"log", kLog}};
+    {"http", kHttp}, {"grpc", kGrpc}, {"runtime", kRuntime}, {"webhook", kWebhook}, {"log", kLog},
+    {"encryption", kEncryption}, {"schemas", kSchemas}, {"reload", kReload}};
 
 const std::vector<detail::SectionKeys>& schema() {
   static const auto keys = [] {
@@ -92,6 +102,7 @@ const std::vector<detail::SectionKeys>& schema() {
     }
     out.push_back({"delivery", {detail::kDeliveryKeys.begin(), detail::kDeliveryKeys.end()}});
     out.push_back({"subscriptions", {}});
+    out.push_back({"policy", {}});
     return out;
   }();
   return keys;
@@ -205,6 +216,17 @@ void read_subscriptions(const Reader& r, const YAML::Node& list, Config& config)
                std::to_string(config.runtime.max_subscriptions) + ")");
 }
 
+void read_policies(const Reader& r, const YAML::Node& node, Config& config) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  auto policies = parse_policies(r.to_json(node, "policy"));
+  if (!policies) {
+    const auto& e = policies.error();
+    const auto key = e.pointer.starts_with('[') ? "policy" + e.pointer : detail::join_key("policy", e.pointer);
+    r.fail(detail::node_at(node, e.pointer), key, strip_pointer(e));
+  }
+  config.policies = std::move(*policies);
+}
+
 void check_limits(const Reader& r, const YAML::Node& root, const Config& config) {
   if (config.http.max_batch_bytes < config.http.max_event_bytes) {
     const auto batch = detail::node_at(root, "http.max_batch_bytes");
@@ -221,15 +243,17 @@ void check_limits(const Reader& r, const YAML::Node& root, const Config& config)
 // `root` is a mapping or null (load_config checked).
 Config read_config(const Reader& r, const YAML::Node& root) {
   Config config;
-  YAML::Node delivery, subscriptions;
+  YAML::Node delivery, subscriptions, policy;
   r.for_each(
       root, "", [&](const std::string& name, const YAML::Node& key_node, const YAML::Node& value) {
         if (name == "delivery") return delivery.reset(value);
         if (name == "subscriptions") return subscriptions.reset(value);
+        if (name == "policy") return policy.reset(value);
         auto section = std::ranges::find(kFieldSections, name, &Section::name);
         if (section == std::end(kFieldSections))
           r.fail(key_node, name,
-                 "unknown section (known: http, grpc, runtime, webhook, log, delivery, subscriptions)");
+                 "unknown section (known: http, grpc, runtime, webhook, log, delivery, subscriptions, "
+                 "policy, encryption, schemas, reload)");
         read_fields(r, *section, value, config);
       });
   check_limits(r, root, config);
@@ -242,6 +266,7 @@ Config read_config(const Reader& r, const YAML::Node& root) {
     r.fail(detail::node_at(root, e.pointer), e.pointer, strip_pointer(e));
   }
   read_subscriptions(r, subscriptions, config);
+  read_policies(r, policy, config);
   return config;
 }
 
@@ -266,6 +291,8 @@ Config load_config(const std::filesystem::path& file, const Overrides& cli, char
                             reader);
     Config config = read_config(reader, root);
     config.file = file;
+    for (auto* path : {&config.encryption.key_file, &config.schemas.directory})
+      if (!path->empty() && path->is_relative()) *path = file.parent_path() / *path;
     return config;
   } catch (const YAML::Exception& e) {  // not expected: every access is type-checked first
     throw ConfigError(name, e.mark.line + 1, "", e.msg);

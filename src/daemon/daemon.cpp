@@ -14,7 +14,9 @@
 #include "adapters/grpc/grpc_server.h"
 #include "adapters/http/http_server.h"
 #include "adapters/http/webhook_sink.h"
+#include "evmesh/control/control_plane.h"
 #include "evmesh/runtime/runtime.h"
+#include "reloader.h"
 
 namespace evmesh::daemon {
 namespace asio = boost::asio;
@@ -37,7 +39,7 @@ class SinkRouter final : public SinkFactory {
 
 }  // namespace
 
-int run(const control::Config& config) {
+int run(const control::Config& config, control::Overrides overrides) {
   const unsigned threads =
       config.runtime.threads ? config.runtime.threads : std::max(1u, std::thread::hardware_concurrency());
   asio::io_context io(static_cast<int>(threads));
@@ -62,6 +64,16 @@ int run(const control::Config& config) {
   grpc_adapter::GroupRegistry groups;
   SinkRouter router(sinks, groups);
   Runtime runtime(delivery_io.get_executor(), {config.runtime.max_subscriptions}, router);
+  // Policies and schemas (docs/policies.md): every publish passes the pipeline.
+  control::ControlPlane plane;
+  if (auto ok = plane.apply(config); !ok) {
+    spdlog::error("{}: {}", config.file.string(), ok.error().message);
+    stop_delivery();
+    return 1;
+  }
+  plane.record({0, true, "", "", 0, "start", control::now_rfc3339(), {}});
+  runtime.set_ingress_stage(plane.stage());
+  Reloader reloader(io, config, std::move(overrides), runtime, plane);  // started below
   for (const auto& sub : config.subscriptions) {
     if (auto created = runtime.create(sub); !created) {
       spdlog::error("{}: subscription '{}': {}{}", config.file.string(), sub.id,
@@ -92,9 +104,12 @@ int run(const control::Config& config) {
   spdlog::info("evmeshd started: {} threads, {} delivery threads, {} subscriptions", threads,
                config.runtime.delivery_threads, config.subscriptions.size());
 
+  reloader.start();
+
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](auto ec, int signo) {
     if (ec) return;
+    reloader.stop();
     spdlog::info("signal {}: stopping; draining deliveries for up to {} ms", signo,
                  config.runtime.drain_timeout.count());
     // Reverse order of start: gRPC first (its streams end, its calls get a short

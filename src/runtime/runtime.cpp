@@ -142,6 +142,7 @@ RoutingStats Runtime::routing_stats() const { return table_->stats(); }
 Result<PublishReceipt> Runtime::publish(std::span<const EventPtr> events) {
   if (!accepting_.load(std::memory_order_acquire))
     return fail(Errc::shutting_down, "the broker is shutting down");
+  if (ingress_ && ingress_->active()) return publish_admitted(events);
   // The snapshot keeps every route in the plan alive until we return.
   auto snap = table_->snapshot();
   // (event, route) pairs; thread-local buffers keep the hot path allocation-free.
@@ -153,6 +154,40 @@ Result<PublishReceipt> Runtime::publish(std::span<const EventPtr> events) {
     snap->match(*events[e], routes);
     for (const auto* r : routes) plan.emplace_back(e, r->dispatcher.get());
   }
+  if (auto queued = enqueue(events, plan); !queued) return std::unexpected(queued.error());
+  return PublishReceipt{events.size(), plan.size()};
+}
+
+// The ingress stage transforms, drops or routes events by name; routing by content
+// then sees the admitted events only.
+Result<PublishReceipt> Runtime::publish_admitted(std::span<const EventPtr> events) {
+  std::vector<AdmittedEvent> admitted;
+  if (auto ok = ingress_->admit(events, admitted); !ok) return std::unexpected(ok.error());
+  auto snap = table_->snapshot();
+  std::vector<EventPtr> out;
+  std::vector<const Route*> routes;
+  std::vector<std::pair<std::uint32_t, Dispatcher*>> plan;
+  for (std::uint32_t e = 0; e < admitted.size(); ++e) {
+    const auto& a = admitted[e];
+    out.push_back(a.event);
+    routes.clear();
+    if (!a.routes_only) snap->match(*a.event, routes);
+    for (const auto& id : a.routes) {
+      auto at = snap->find(id);
+      if (!at) {
+        spdlog::warn("event {}: route to subscription '{}', which does not exist", a.event->id(), id);
+        continue;
+      }
+      if (std::ranges::find(routes, at->route) == routes.end()) routes.push_back(at->route);
+    }
+    for (const auto* r : routes) plan.emplace_back(e, r->dispatcher.get());
+  }
+  if (auto queued = enqueue(out, plan); !queued) return std::unexpected(queued.error());
+  return PublishReceipt{events.size(), plan.size(), events.size() - admitted.size()};
+}
+
+Result<void> Runtime::enqueue(std::span<const EventPtr> events,
+                              std::span<const std::pair<std::uint32_t, Dispatcher*>> plan) {
   // Reserve every slot first so a full queue rejects the whole publish.
   for (std::size_t i = 0; i < plan.size(); ++i) {
     auto& dispatcher = *plan[i].second;
@@ -164,7 +199,7 @@ Result<PublishReceipt> Runtime::publish(std::span<const EventPtr> events) {
   }
   const auto now = Dispatcher::Clock::now();
   for (auto [e, d] : plan) d->push(events[e], now);
-  return PublishReceipt{events.size(), plan.size()};
+  return {};
 }
 
 void Runtime::shutdown(std::chrono::milliseconds timeout, std::function<void(bool)> done) {

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "evmesh/control/policy.h"
 #include "evmesh/runtime/subscription.h"
 
 namespace evmesh::control {
@@ -64,6 +65,18 @@ struct LogConfig {
   std::string format = "plain";   // plain | json
 };
 
+// Policies, schemas and reload (docs/policies.md, docs/schemas.md, docs/operations.md).
+// Relative paths are resolved against the config file's directory.
+struct EncryptionConfig {
+  std::filesystem::path key_file;   // empty: encrypt-fields is refused
+};
+struct SchemasConfig {
+  std::filesystem::path directory;  // empty: no schemas from files
+};
+struct ReloadConfig {
+  bool watch = true;                // reload when a watched file changes (plus SIGHUP)
+};
+
 struct Config {
   std::filesystem::path file;
   HttpListenerConfig http;
@@ -74,6 +87,10 @@ struct Config {
   DeliveryPolicy delivery;        // defaults for every subscription
   SinkSpec sink_defaults;         // mode and timeout defaults
   std::vector<Subscription> subscriptions;
+  std::vector<Policy> policies;   // `policy:` (one object or a list), in file order
+  EncryptionConfig encryption;
+  SchemasConfig schemas;
+  ReloadConfig reload;
 };
 
 // Thrown only at start-up (and by reload later): names the file, line and key.

@@ -25,6 +25,7 @@
 #include "evmesh/core/sink.h"
 #include "evmesh/filter/subscription_index.h"
 #include "evmesh/runtime/dispatcher.h"
+#include "evmesh/runtime/ingress_stage.h"
 #include "evmesh/runtime/subscription.h"
 
 namespace evmesh {
@@ -53,6 +54,7 @@ struct RoutingStats {
 struct PublishReceipt {
   std::size_t events = 0;      // events accepted
   std::size_t deliveries = 0;  // (event, subscription) pairs queued
+  std::size_t dropped = 0;     // events a policy dropped (counted in `events`)
 };
 
 class Runtime {
@@ -76,8 +78,12 @@ class Runtime {
 
   // Any thread. Routes the events; all-or-nothing: when any matching queue is full
   // nothing is enqueued and the error is `overloaded` naming the subscription.
-  // After shutdown() the error is `shutting_down`.
+  // After shutdown() the error is `shutting_down`. Events pass the ingress stage
+  // first, when one is set and active (its rejection is returned as is).
   Result<PublishReceipt> publish(std::span<const EventPtr> events);
+
+  // Call before the first publish (not thread-safe against publish).
+  void set_ingress_stage(std::shared_ptr<const IngressStage> stage) { ingress_ = std::move(stage); }
 
   // Stops accepting publishes, waits until every dispatcher is idle or `timeout`
   // passes, then stops them and calls `done` (on the runtime's executor) with
@@ -86,6 +92,10 @@ class Runtime {
 
  private:
   Result<std::shared_ptr<const detail::Route>> make_route(Subscription sub, std::uint64_t seq);
+  Result<PublishReceipt> publish_admitted(std::span<const EventPtr> events);
+  // Reserves a queue slot for every (event, dispatcher) pair, then pushes them all.
+  Result<void> enqueue(std::span<const EventPtr> events,
+                       std::span<const std::pair<std::uint32_t, Dispatcher*>> plan);
 
   boost::asio::any_io_executor ex_;
   RuntimeOptions options_;
@@ -94,6 +104,7 @@ class Runtime {
   // thread so no I/O thread stalls. Declared before table_ so it outlives it.
   boost::asio::thread_pool merge_pool_{1};
   std::shared_ptr<detail::RouteTable> table_;  // writers hold table_->write_mutex()
+  std::shared_ptr<const IngressStage> ingress_;
   std::atomic<bool> accepting_{true};
   std::atomic<std::uint64_t> next_id_{1};
 };

@@ -23,6 +23,9 @@ ProblemKind describe(Errc code) {
     case Errc::limit_reached: return {bh::status::conflict, "limit-reached", "Limit reached"};
     case Errc::overloaded: return {bh::status::service_unavailable, "overloaded", "Overloaded, retry later"};
     case Errc::shutting_down: return {bh::status::service_unavailable, "shutting-down", "Shutting down"};
+    case Errc::rejected: return {bh::status::bad_request, "rejected", "Rejected by a policy or schema"};
+    case Errc::unauthenticated: return {bh::status::unauthorized, "unauthenticated", "Unauthenticated"};
+    case Errc::permission_denied: return {bh::status::forbidden, "permission-denied", "Permission denied"};
     case Errc::internal: break;
   }
   return {bh::status::internal_server_error, "internal", "Internal server error"};
@@ -47,7 +50,13 @@ Response problem_response(bh::status status, std::string_view type, std::string_
 Response problem_response(const Error& error) {
   const auto kind = describe(error.code);
   auto res = problem_response(kind.status, kind.type, kind.title, error.message, error.pointer);
+  if (!error.details.empty()) {  // e.g. every schema violation, as an extension member
+    auto body = nlohmann::json::parse(res.body());
+    body["violations"] = error.details;
+    res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
   if (error.code == Errc::overloaded) res.set(bh::field::retry_after, "1");
+  if (error.code == Errc::unauthenticated) res.set(bh::field::www_authenticate, "Bearer realm=\"evmesh\"");
   return res;
 }
 
