@@ -12,6 +12,7 @@ build_packages=(
 test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl python3-grpcio python3-protobuf
+  openssl python3-jwt python3-cryptography
 )
 
 packages=("${build_packages[@]}")

@@ -111,6 +111,19 @@ Result<void> AccessControl::authorize_subscription(const Principal& who,
               "filters");
 }
 
+Result<void> AccessControl::authorize_owner(const Principal& who, const Subscription& existing) const {
+  if (!rules()->acl->enabled() || existing.owner == who.name) return {};
+  count(who.name, "manage", existing.id);
+  auth_logger()->warn("denied: principal '{}' manage subscription '{}' (owner '{}')", shown(who.name),
+                      shown(existing.id), shown(existing.owner));
+  return fail(Errc::permission_denied,
+              fmt::format("subscription '{}' belongs to {}; principal '{}' may not change or delete it",
+                          shown(existing.id),
+                          existing.owner.empty() ? "the operator (config file)"
+                                                 : "'" + shown(existing.owner) + "'",
+                          shown(who.name)));
+}
+
 bool AccessControl::may_receive(std::string_view owner, const Event& ev) const {
   if (rules()->acl->allows(owner, AclAction::subscribe, ev.type())) return true;
   count(owner, "receive", ev.type());
@@ -132,7 +145,7 @@ nlohmann::json AccessControl::denials() const {
   std::lock_guard lock(denials_mutex_);
   nlohmann::json out = {{"total", 0}};
   std::uint64_t total = 0;
-  for (auto name : {"unauthenticated", "publish", "subscribe", "receive"}) {
+  for (auto name : {"unauthenticated", "publish", "subscribe", "receive", "manage"}) {
     auto it = totals_.find(name);
     const auto n = it == totals_.end() ? 0 : it->second;
     out[name] = n;

@@ -17,6 +17,7 @@
 #include "config_reader.h"
 #include "evmesh/control/subscription_spec.h"
 #include "overrides.h"
+#include "security_config.h"
 #include "spec_detail.h"
 
 namespace evmesh::control {
@@ -47,6 +48,7 @@ const Field kHttp[] = {
     EVMESH_FIELD("body_timeout", c.http.body_timeout = r.duration(n, k, false)),
     EVMESH_FIELD("idle_timeout", c.http.idle_timeout = r.duration(n, k, false)),
     EVMESH_FIELD("max_connections", c.http.max_connections = r.integer(n, k, 1, 1'000'000)),
+    EVMESH_FIELD("tls", c.http.tls = detail::read_tls(r, n, k)),
 };
 const Field kGrpc[] = {
     EVMESH_FIELD("enabled", c.grpc.enabled = r.one_of(n, k, {"true", "false"}) == "true"),
@@ -73,6 +75,18 @@ const Field kLog[] = {
                  c.log.level = r.one_of(n, k, {"trace", "debug", "info", "warn", "error", "off"})),
     EVMESH_FIELD("format", c.log.format = r.one_of(n, k, {"plain", "json"})),
 };
+// docs/security.md
+const Field kAuth[] = {
+    EVMESH_FIELD("anonymous", c.auth.anonymous = r.one_of(n, k, {"true", "false"}) == "true"),
+    EVMESH_FIELD("api_keys", detail::read_api_keys(r, n, k, c.auth)),
+    EVMESH_FIELD("jwt", detail::read_jwt(r, n, k, c.auth)),
+    EVMESH_FIELD("mtls", detail::read_mtls(r, n, k, c.auth)),
+};
+const Field kAdmin[] = {
+    EVMESH_FIELD("listen", detail::read_listen(r, n, k, c.admin)),
+    EVMESH_FIELD("principals", c.admin.principals = detail::read_strings(r, n, k)),
+    EVMESH_FIELD("tls", c.admin.tls = detail::read_tls(r, n, k)),
+};
 const Field kEncryption[] = {
     EVMESH_FIELD("key_file", c.encryption.key_file = r.text(n, k)),
 };
@@ -90,6 +104,7 @@ struct Section {
 };
 const Section kFieldSections[] = {
     {"http", kHttp}, {"grpc", kGrpc}, {"runtime", kRuntime}, {"webhook", kWebhook}, {"log", kLog},
+    {"auth", kAuth}, {"admin", kAdmin},
     {"encryption", kEncryption}, {"schemas", kSchemas}, {"reload", kReload}};
 
 const std::vector<detail::SectionKeys>& schema() {
@@ -102,6 +117,7 @@ const std::vector<detail::SectionKeys>& schema() {
     }
     out.push_back({"delivery", {detail::kDeliveryKeys.begin(), detail::kDeliveryKeys.end()}});
     out.push_back({"subscriptions", {}});
+    out.push_back({"acl", {}});
     out.push_back({"policy", {}});
     return out;
   }();
@@ -243,17 +259,18 @@ void check_limits(const Reader& r, const YAML::Node& root, const Config& config)
 // `root` is a mapping or null (load_config checked).
 Config read_config(const Reader& r, const YAML::Node& root) {
   Config config;
-  YAML::Node delivery, subscriptions, policy;
+  YAML::Node delivery, subscriptions, acl, policy;
   r.for_each(
       root, "", [&](const std::string& name, const YAML::Node& key_node, const YAML::Node& value) {
         if (name == "delivery") return delivery.reset(value);
         if (name == "subscriptions") return subscriptions.reset(value);
         if (name == "policy") return policy.reset(value);
+        if (name == "acl") return acl.reset(value);
         auto section = std::ranges::find(kFieldSections, name, &Section::name);
         if (section == std::end(kFieldSections))
           r.fail(key_node, name,
                  "unknown section (known: http, grpc, runtime, webhook, log, delivery, subscriptions, "
-                 "policy, encryption, schemas, reload)");
+                 "auth, acl, admin, policy, encryption, schemas, reload)");
         read_fields(r, *section, value, config);
       });
   check_limits(r, root, config);
@@ -266,7 +283,9 @@ Config read_config(const Reader& r, const YAML::Node& root) {
     r.fail(detail::node_at(root, e.pointer), e.pointer, strip_pointer(e));
   }
   read_subscriptions(r, subscriptions, config);
+  detail::read_acl(r, acl, config);
   read_policies(r, policy, config);
+  detail::check_security(r, root, config);
   return config;
 }
 

@@ -16,3 +16,5 @@ target_link_libraries(evmesh_control PUBLIC evmesh_codec OpenSSL::Crypto)
 # evmeshctl decrypt: the same envelope code as the daemon.
 target_link_libraries(evmeshctl PRIVATE evmesh_control)
 target_sources(evmeshd PRIVATE daemon/reloader.cpp)
+# Admin endpoints of the schema registry, policies and reload status.
+target_sources(evmesh_http PRIVATE adapters/http/policy_admin.cpp)

@@ -12,10 +12,15 @@
 
 #include "adapters/grpc/group_sink.h"
 #include "adapters/grpc/grpc_server.h"
+#include "adapters/http/admin_routes.h"
+#include "adapters/http/admin_security.h"
 #include "adapters/http/http_server.h"
 #include "adapters/http/webhook_sink.h"
 #include "evmesh/control/control_plane.h"
+#include "evmesh/control/access_control.h"
+#include "evmesh/control/effective_config.h"
 #include "evmesh/runtime/runtime.h"
+#include "adapters/http/policy_admin.h"
 #include "reloader.h"
 
 namespace evmesh::daemon {
@@ -84,7 +89,17 @@ int run(const control::Config& config, control::Overrides overrides) {
     }
   }
 
-  http::HttpServer server(io, config.http, runtime, config.delivery, config.sink_defaults);
+  // Authentication and ACLs (docs/security.md), shared by every listener and routing.
+  auto access = control::AccessControl::make(config.auth, config.acl);
+  if (!access) {  // load_config validated the same rules; this is a safety net
+    spdlog::error("{}: {}: {}", config.file.string(), access.error().pointer, access.error().message);
+    stop_delivery();
+    return 1;
+  }
+  runtime.set_delivery_guard(*access);
+
+  http::HttpServer server(io, config.http, runtime, config.delivery, config.sink_defaults,
+                          {*access, nullptr, {}});
   if (auto started = server.start(); !started) {
     spdlog::error("cannot start the HTTP listener: {}", started.error().message);
     stop_delivery();
@@ -93,11 +108,32 @@ int run(const control::Config& config, control::Overrides overrides) {
   std::optional<grpc_adapter::GrpcServer> grpc_server;
   if (config.grpc.enabled) {
     grpc_server.emplace(io.get_executor(), config.grpc, runtime, groups, config.delivery,
-                        config.sink_defaults);
+                        config.sink_defaults, *access);
     if (auto started = grpc_server->start(); !started) {
       spdlog::error("cannot start the gRPC listener: {}", started.error().message);
       server.close_all();
       stop_delivery();
+      return 1;
+    }
+  }
+  // The admin listener: its own port, admin.principals only (docs/security.md).
+  std::optional<http::HttpServer> admin_server;
+  if (config.admin.enabled()) {
+    auto routes = std::make_shared<http::AdminRoutes>();
+    http::add_security_routes(*routes, {*access, [&config] { return control::effective_config(config); }});
+    http::add_policy_routes(*routes, plane, [&reloader](const std::string& why) { reloader.reload(why); });
+    control::HttpListenerConfig listener;
+    listener.host = config.admin.host;
+    listener.port = config.admin.port;
+    listener.tls = config.admin.tls;
+    admin_server.emplace(io, listener, runtime, config.delivery, config.sink_defaults,
+                         http::HttpSecurity{*access, routes, config.admin.principals});
+    if (auto started = admin_server->start(); !started) {
+      spdlog::error("cannot start the admin listener: {}", started.error().message);
+      if (grpc_server) grpc_server->begin_shutdown(std::chrono::milliseconds(0));
+      server.close_all();
+      stop_delivery();
+      if (grpc_server) grpc_server->wait();
       return 1;
     }
   }
@@ -117,12 +153,14 @@ int run(const control::Config& config, control::Overrides overrides) {
     if (grpc_server) grpc_server->begin_shutdown(std::chrono::milliseconds(1000));
     groups.shutdown();
     server.stop_accepting();
+    if (admin_server) admin_server->stop_accepting();
     runtime.shutdown(config.runtime.drain_timeout, [&](bool drained) {
       if (drained)
         spdlog::info("all deliveries drained");
       else
         spdlog::warn("drain timeout reached; undelivered events were dropped");
       server.close_all();
+      if (admin_server) admin_server->close_all();
       work.reset();
       // Let the posted socket closes run first, then end the pool.
       asio::post(io, [&io] { io.stop(); });

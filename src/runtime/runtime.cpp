@@ -28,6 +28,11 @@ std::string generate_id() {
 using detail::Route;
 using detail::RoutePtr;
 
+// Access control at routing: an owned subscription only gets what its owner may read.
+static bool permitted(const DeliveryGuard* guard, const Route& r, const Event& ev) {
+  return !guard || r.sub.owner.empty() || guard->may_receive(r.sub.owner, ev);
+}
+
 Runtime::Runtime(asio::any_io_executor ex, RuntimeOptions options, SinkFactory& sinks)
     : ex_(std::move(ex)), options_(options), sinks_(sinks),
       table_(std::make_shared<detail::RouteTable>(
@@ -152,7 +157,8 @@ Result<PublishReceipt> Runtime::publish(std::span<const EventPtr> events) {
   for (std::uint32_t e = 0; e < events.size(); ++e) {
     routes.clear();
     snap->match(*events[e], routes);
-    for (const auto* r : routes) plan.emplace_back(e, r->dispatcher.get());
+    for (const auto* r : routes)
+      if (permitted(guard_.get(), *r, *events[e])) plan.emplace_back(e, r->dispatcher.get());
   }
   if (auto queued = enqueue(events, plan); !queued) return std::unexpected(queued.error());
   return PublishReceipt{events.size(), plan.size()};
@@ -180,7 +186,8 @@ Result<PublishReceipt> Runtime::publish_admitted(std::span<const EventPtr> event
       }
       if (std::ranges::find(routes, at->route) == routes.end()) routes.push_back(at->route);
     }
-    for (const auto* r : routes) plan.emplace_back(e, r->dispatcher.get());
+    for (const auto* r : routes)
+      if (permitted(guard_.get(), *r, *a.event)) plan.emplace_back(e, r->dispatcher.get());
   }
   if (auto queued = enqueue(out, plan); !queued) return std::unexpected(queued.error());
   return PublishReceipt{events.size(), plan.size(), events.size() - admitted.size()};

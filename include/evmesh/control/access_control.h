@@ -50,6 +50,9 @@ class AccessControl final : public DeliveryGuard {
   Result<void> authorize_publish(const Principal& who, std::span<const EventPtr> events) const;
   // A new subscription owned by `who`: refused when it can only match denied types.
   Result<void> authorize_subscription(const Principal& who, const Subscription& sub) const;
+  // Changing or deleting an existing subscription: while an ACL is enabled only its
+  // owner may (YAML subscriptions belong to the operator: nobody over the API).
+  Result<void> authorize_owner(const Principal& who, const Subscription& existing) const;
   // DeliveryGuard: counted and logged as action "receive".
   bool may_receive(std::string_view owner, const Event& ev) const override;
 

@@ -20,10 +20,19 @@
 #include <utility>
 #include <vector>
 
+#include "evmesh/control/acl.h"
+#include "evmesh/control/auth.h"
 #include "evmesh/control/policy.h"
 #include "evmesh/runtime/subscription.h"
 
 namespace evmesh::control {
+
+// TLS on a listener (docs/security.md): off while cert_file is empty. With
+// client_ca_file, clients must present a certificate that CA signed (mTLS).
+struct TlsConfig {
+  std::string cert_file, key_file, client_ca_file;  // PEM
+  bool enabled() const { return !cert_file.empty(); }
+};
 
 struct HttpListenerConfig {
   std::string host = "127.0.0.1";
@@ -35,6 +44,17 @@ struct HttpListenerConfig {
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};  // keep-alive between requests
   std::size_t max_connections = 1024;
+  TlsConfig tls;
+};
+
+// The admin listener (docs/security.md): off while `listen` is empty. Every request
+// must authenticate as one of `principals` ("*" = any authenticated principal).
+struct AdminListenerConfig {
+  std::string host;  // from listen: "127.0.0.1:9090"
+  std::uint16_t port = 0;
+  std::vector<std::string> principals;
+  TlsConfig tls;
+  bool enabled() const { return !host.empty(); }
 };
 
 // The gRPC listener (docs/grpc.md). Off by default.
@@ -87,6 +107,9 @@ struct Config {
   DeliveryPolicy delivery;        // defaults for every subscription
   SinkSpec sink_defaults;         // mode and timeout defaults
   std::vector<Subscription> subscriptions;
+  AuthConfig auth;
+  std::vector<AclEntryConfig> acl;
+  AdminListenerConfig admin;
   std::vector<Policy> policies;   // `policy:` (one object or a list), in file order
   EncryptionConfig encryption;
   SchemasConfig schemas;

@@ -24,6 +24,7 @@
 
 #include "evmesh/core/sink.h"
 #include "evmesh/filter/subscription_index.h"
+#include "evmesh/runtime/delivery_guard.h"
 #include "evmesh/runtime/dispatcher.h"
 #include "evmesh/runtime/ingress_stage.h"
 #include "evmesh/runtime/subscription.h"
@@ -84,6 +85,9 @@ class Runtime {
 
   // Call before the first publish (not thread-safe against publish).
   void set_ingress_stage(std::shared_ptr<const IngressStage> stage) { ingress_ = std::move(stage); }
+  // Access control at routing (delivery_guard.h): asked for every (event, owned
+  // subscription) pair. Call before the first publish (not thread-safe against it).
+  void set_delivery_guard(std::shared_ptr<const DeliveryGuard> guard) { guard_ = std::move(guard); }
 
   // Stops accepting publishes, waits until every dispatcher is idle or `timeout`
   // passes, then stops them and calls `done` (on the runtime's executor) with
@@ -105,6 +109,7 @@ class Runtime {
   boost::asio::thread_pool merge_pool_{1};
   std::shared_ptr<detail::RouteTable> table_;  // writers hold table_->write_mutex()
   std::shared_ptr<const IngressStage> ingress_;
+  std::shared_ptr<const DeliveryGuard> guard_;
   std::atomic<bool> accepting_{true};
   std::atomic<std::uint64_t> next_id_{1};
 };

@@ -33,6 +33,9 @@ struct Subscription {
   SinkSpec sink;
   DeliveryPolicy delivery;
   bool declared_in_config = false;       // from YAML rather than the API
+  // The principal that created it over an API (docs/security.md): it only receives
+  // events its owner may subscribe to. Empty for the operator's (YAML) subscriptions.
+  std::string owner;
 
   // filters, plus `source` and `types` turned into filters: what routing evaluates.
   std::vector<filter::FilterPtr> effective_filters() const;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "caller.h"
 #include "codec.h"
 #include "evmesh/control/subscription_spec.h"
 #include "status.h"
@@ -39,15 +40,32 @@ std::string dump(const Subscription& sub) {
   return control::to_json(sub).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// The call's principal, or the status to finish with.
+#define EVMESH_CALLER(who, context)                                   \
+  auto who = authenticate_call(ctx_, *context);                       \
+  if (!who) return finish(context, to_status(who.error()))
+
+// A subscription created over this API belongs to its caller (docs/security.md).
+Result<void> take_ownership(const ServiceContext& ctx, Subscription& sub,
+                            const control::Principal& who) {
+  sub.owner = who.name;
+  if (!ctx.access) return {};
+  return ctx.access->authorize_subscription(who, sub);
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* BrokerService::Publish(grpc::CallbackServerContext* context,
                                                  const pb::PublishRequest* request,
                                                  pb::PublishResponse* response) {
   if (expired(context)) return finish(context, deadline_exceeded());
+  EVMESH_CALLER(who, context);
   auto ev = decode_event(request->event());
   if (!ev) return finish(context, to_status(ev.error()));
   const EventPtr events[] = {std::move(*ev)};
+  if (ctx_.access)
+    if (auto allowed = ctx_.access->authorize_publish(*who, events); !allowed)
+      return finish(context, to_status(allowed.error()));
   auto receipt = ctx_.runtime.publish(events);
   if (!receipt) return finish(context, to_status(receipt.error()));
   response->set_deliveries(static_cast<std::uint32_t>(receipt->deliveries));
@@ -58,6 +76,7 @@ grpc::ServerUnaryReactor* BrokerService::PublishBatch(grpc::CallbackServerContex
                                                       const pb::PublishBatchRequest* request,
                                                       pb::PublishBatchResponse* response) {
   if (expired(context)) return finish(context, deadline_exceeded());
+  EVMESH_CALLER(who, context);
   std::vector<EventPtr> valid;
   valid.reserve(request->batch().events_size());
   for (const auto& in : request->batch().events()) {
@@ -70,6 +89,15 @@ grpc::ServerUnaryReactor* BrokerService::PublishBatch(grpc::CallbackServerContex
       result->set_attribute(ev.error().pointer);
       continue;
     }
+    if (ctx_.access) {  // like an invalid event: this one is refused, the others go on
+      if (auto allowed = ctx_.access->authorize(*who, control::AclAction::publish, (*ev)->type());
+          !allowed) {
+        result->set_code(grpc::StatusCode::PERMISSION_DENIED);
+        result->set_message(allowed.error().message);
+        result->set_attribute("type");
+        continue;
+      }
+    }
     valid.push_back(std::move(*ev));
   }
   if (!valid.empty()) {
@@ -81,13 +109,14 @@ grpc::ServerUnaryReactor* BrokerService::PublishBatch(grpc::CallbackServerContex
 }
 
 grpc::ServerBidiReactor<pb::SubscribeRequest, pb::SubscribeResponse>* BrokerService::Subscribe(
-    grpc::CallbackServerContext*) {
-  return new SubscribeStream(ctx_);
+    grpc::CallbackServerContext* context) {
+  return new SubscribeStream(ctx_, authenticate_call(ctx_, *context));
 }
 
 grpc::ServerUnaryReactor* BrokerService::CreateSubscription(grpc::CallbackServerContext* context,
                                                             const pb::SubscriptionRequest* request,
                                                             pb::SubscriptionResponse* response) {
+  EVMESH_CALLER(who, context);
   auto body = json_object(request->json());
   if (!body) return finish(context, to_status(body.error()));
   body->erase("id");  // as POST /subscriptions: the server assigns the id
@@ -95,6 +124,8 @@ grpc::ServerUnaryReactor* BrokerService::CreateSubscription(grpc::CallbackServer
   if (!sub) return finish(context, to_status(sub.error()));
   sub->id.clear();
   sub->declared_in_config = false;
+  if (auto owned = take_ownership(ctx_, *sub, *who); !owned)
+    return finish(context, to_status(owned.error()));
   auto created = ctx_.runtime.create(std::move(*sub));
   if (!created) return finish(context, to_status(created.error()));
   response->set_json(dump(*created));
@@ -104,6 +135,7 @@ grpc::ServerUnaryReactor* BrokerService::CreateSubscription(grpc::CallbackServer
 grpc::ServerUnaryReactor* BrokerService::GetSubscription(grpc::CallbackServerContext* context,
                                                          const pb::SubscriptionRequest* request,
                                                          pb::SubscriptionResponse* response) {
+  EVMESH_CALLER(who, context);
   auto sub = ctx_.runtime.get(request->id());
   if (!sub)
     return finish(context, {grpc::StatusCode::NOT_FOUND,
@@ -115,6 +147,7 @@ grpc::ServerUnaryReactor* BrokerService::GetSubscription(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* BrokerService::ListSubscriptions(grpc::CallbackServerContext* context,
                                                            const pb::ListSubscriptionsRequest*,
                                                            pb::ListSubscriptionsResponse* response) {
+  EVMESH_CALLER(who, context);
   for (const auto& sub : ctx_.runtime.list()) response->add_json(dump(sub));
   return finish(context, grpc::Status::OK);
 }
@@ -122,6 +155,7 @@ grpc::ServerUnaryReactor* BrokerService::ListSubscriptions(grpc::CallbackServerC
 grpc::ServerUnaryReactor* BrokerService::UpdateSubscription(grpc::CallbackServerContext* context,
                                                             const pb::SubscriptionRequest* request,
                                                             pb::SubscriptionResponse* response) {
+  EVMESH_CALLER(who, context);
   const auto& id = request->id();
   if (!control::valid_subscription_id(id))
     return finish(context, {grpc::StatusCode::INVALID_ARGUMENT,
@@ -138,8 +172,14 @@ grpc::ServerUnaryReactor* BrokerService::UpdateSubscription(grpc::CallbackServer
   if (!sub) return finish(context, to_status(sub.error()));
   sub->id = id;
   sub->declared_in_config = false;
-  auto done = ctx_.runtime.get(id) ? ctx_.runtime.replace(id, std::move(*sub))
-                                   : ctx_.runtime.create(std::move(*sub));
+  if (auto owned = take_ownership(ctx_, *sub, *who); !owned)
+    return finish(context, to_status(owned.error()));
+  auto existing = ctx_.runtime.get(id);
+  if (existing && ctx_.access)
+    if (auto mine = ctx_.access->authorize_owner(*who, *existing); !mine)
+      return finish(context, to_status(mine.error()));
+  auto done = existing ? ctx_.runtime.replace(id, std::move(*sub))
+                       : ctx_.runtime.create(std::move(*sub));
   if (!done) return finish(context, to_status(done.error()));
   response->set_json(dump(*done));
   return finish(context, grpc::Status::OK);
@@ -148,10 +188,16 @@ grpc::ServerUnaryReactor* BrokerService::UpdateSubscription(grpc::CallbackServer
 grpc::ServerUnaryReactor* BrokerService::DeleteSubscription(grpc::CallbackServerContext* context,
                                                             const pb::SubscriptionRequest* request,
                                                             pb::SubscriptionResponse* response) {
+  EVMESH_CALLER(who, context);
+  if (auto existing = ctx_.runtime.get(request->id()); existing && ctx_.access)
+    if (auto mine = ctx_.access->authorize_owner(*who, *existing); !mine)
+      return finish(context, to_status(mine.error()));
   auto removed = ctx_.runtime.remove(request->id());
   if (!removed) return finish(context, to_status(removed.error()));
   response->set_json(dump(*removed));
   return finish(context, grpc::Status::OK);
 }
+
+#undef EVMESH_CALLER
 
 }  // namespace evmesh::grpc_adapter

@@ -32,7 +32,7 @@ BodyLimit ingress_body_limit(const control::HttpListenerConfig& config, const bh
   return {config.max_event_bytes, "max_event_bytes"};
 }
 
-Response handle_ingress(ServerContext& ctx, Request& req) {
+Response handle_ingress(ServerContext& ctx, Request& req, const control::Principal& who) {
   const std::string content_type(req[bh::field::content_type]);
   const auto headers = binding_headers(req.base());
   auto mode = codec::detect_mode(content_type, headers);
@@ -53,6 +53,10 @@ Response handle_ingress(ServerContext& ctx, Request& req) {
       }
     }
   }
+
+  if (ctx.access)
+    if (auto allowed = ctx.access->authorize_publish(who, *events); !allowed)
+      return problem_response(allowed.error());
 
   auto receipt = ctx.runtime.publish(*events);
   if (!receipt) return problem_response(receipt.error());

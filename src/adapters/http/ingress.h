@@ -15,6 +15,7 @@
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
 
+#include "evmesh/control/auth.h"
 #include "server_context.h"
 
 namespace evmesh::http {
@@ -30,6 +31,8 @@ std::vector<std::pair<std::string, std::string>> binding_headers(
 BodyLimit ingress_body_limit(const control::HttpListenerConfig& config,
                                const boost::beast::http::fields& fields);
 
-Response handle_ingress(ServerContext& ctx, Request& req);
+// `who` must be allowed to publish every event's type (ACL), else 403 and nothing
+// is published.
+Response handle_ingress(ServerContext& ctx, Request& req, const control::Principal& who);
 
 }  // namespace evmesh::http

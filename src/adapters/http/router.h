@@ -7,6 +7,11 @@
 //   /healthz               GET             200 {"status":"ok"} while the process runs
 //   /readyz                GET             200 {"status":"ready"}; 503 after stop_accepting()
 //   anything else          404 problem
+//
+// Authentication (when ctx.access is set): every request but /healthz and /readyz
+// carries credentials (control/auth.h) or is refused with 401; the principal is
+// passed on (publish ACL, subscription owner). An admin listener (ctx.admin set)
+// serves its route table instead, to admin.principals only (403 for others).
 #pragma once
 
 #include <cstddef>
@@ -16,12 +21,14 @@
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include "evmesh/control/auth.h"
 #include "server_context.h"
 
 namespace evmesh::http {
 
 // May throw (e.g. std::bad_alloc); the session turns that into a 500.
-Response route(ServerContext& ctx, Request& req);
+// `peer`: the verified TLS client certificate, empty without one.
+Response route(ServerContext& ctx, Request& req, const control::PeerCertificate& peer);
 
 // The body limit for a request whose header has been read.
 BodyLimit body_limit_for(const ServerContext& ctx, boost::beast::http::verb method,

@@ -15,6 +15,7 @@
 
 #include "problem.h"
 #include "router.h"
+#include "tls.h"
 
 namespace evmesh::http {
 
@@ -37,7 +38,7 @@ bool iequals(std::string_view a, std::string_view b) {
 }  // namespace
 
 Session::Session(tcp::socket socket, std::shared_ptr<ServerContext> ctx, bool counted)
-    : stream_(std::move(socket)), ctx_(std::move(ctx)), id_(ctx_->next_connection_id++),
+    : stream_(std::move(socket), ctx->tls.get()), ctx_(std::move(ctx)), id_(ctx_->next_connection_id++),
       counted_(counted) {
   beast::error_code ec;
   stream_.socket().set_option(tcp::no_delay(true), ec);
@@ -51,12 +52,31 @@ Session::~Session() {
 }
 
 void Session::start() {
+  if (auto* tls = stream_.tls()) {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this(), tls] {
+      self->stream_.expires_after(self->ctx_->config.header_timeout);
+      tls->async_handshake(boost::asio::ssl::stream_base::server,
+                           beast::bind_front_handler(&Session::on_handshake, self));
+    });
+    return;
+  }
   net::dispatch(stream_.get_executor(),
                 beast::bind_front_handler(&Session::do_wait_request, shared_from_this()));
 }
 
+void Session::on_handshake(beast::error_code ec) {
+  if (ec) {
+    ctx_->log->debug("[c{}] TLS handshake failed: {}", id_, ec.message());
+    return do_close();
+  }
+  peer_ = peer_certificate(stream_.tls()->native_handle());
+  if (peer_.present()) ctx_->log->debug("[c{}] client certificate {}", id_, peer_.subject_dn);
+  do_wait_request();
+}
+
 void Session::reject(Response res) {
   net::dispatch(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
+    if (self->stream_.tls()) return self->do_close();  // no handshake yet: nothing to answer in
     self->send(std::move(res), /*keep_alive=*/false, /*unread=*/true);
   });
 }
@@ -194,7 +214,7 @@ void Session::dispatch(Request req) {
   const std::string target(req.target());
   Response res;
   try {
-    res = route(*ctx_, req);
+    res = route(*ctx_, req, peer_);
   } catch (const std::exception& e) {
     ctx_->log->error("[c{}] {} {}: unhandled exception: {}", id_, method, target, e.what());
     res = problem_response(Error::make(Errc::internal, "internal error; see the server log"));
