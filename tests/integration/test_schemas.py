@@ -156,3 +156,43 @@ class SchemaIngressTest(SchemaCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SchemaOverGrpcTest(__import__("grpc_harness").GrpcTestCase):
+    """The same pipeline on gRPC: a schema violation is INVALID_ARGUMENT listing it; a policy
+    transforms the event for a gRPC publisher too."""
+
+    def setUp(self):
+        tmp = tempfile.mkdtemp(prefix="evmesh-schemas-")
+        self.addCleanup(shutil.rmtree, tmp)
+        shutil.copy(EXAMPLE, tmp)
+        self.config = f"""
+schemas:
+  directory: {tmp}
+policy:
+  name: p
+  rules:
+    - name: redact
+      action: redact-fields
+      fields: [customerId]
+"""
+        super().setUp()
+
+    def test_invalid_argument_lists_the_violations(self):
+        import grpc
+        ev = self.event(type=ORDER, text='{"orderId": 5}', datacontenttype="application/json")
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.publish(ev)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        details = caught.exception.details()
+        self.assertIn("does not match schema com.example.order.created version 1", details)
+        self.assertIn("customerId", details)
+        self.assertIn("/orderId", details)
+
+    def test_valid_event_is_accepted_and_transformed(self):
+        sink = self.make_sink()
+        self.subscribe(sink.url + "/o")
+        ev = self.event(type=ORDER, text='{"orderId": "1", "customerId": "c"}',
+                        datacontenttype="application/json")
+        self.publish(ev)
+        self.assertEqual(sink.wait_for(1)[0].json(), {"orderId": "1", "customerId": "[REDACTED]"})

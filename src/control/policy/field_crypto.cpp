@@ -29,13 +29,8 @@ std::unexpected<Error> bad_key_file(const std::string& name, const std::string& 
 
 }  // namespace
 
-Result<KeyRing> KeyRing::parse(const std::string& text, const std::string& name) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return bad_key_file(name, "line " + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
-  }
+Result<KeyRing> KeyRing::parse(const std::string& text, const std::string& name) try {
+  const YAML::Node root = YAML::Load(text);
   if (!root.IsMap() || !root["keys"].IsMap() || root["keys"].size() == 0)
     return bad_key_file(name, "must be a mapping with `keys` (key id -> base64 of 32 bytes) and `active`");
   KeyRing ring;
@@ -53,6 +48,8 @@ Result<KeyRing> KeyRing::parse(const std::string& text, const std::string& name)
   if (!ring.keys_.contains(ring.active_))
     return bad_key_file(name, "`active` names '" + ring.active_ + "', which is not in `keys`");
   return ring;
+} catch (const YAML::Exception& e) {  // syntax, or a key that is not a scalar
+  return bad_key_file(name, "line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
 }
 
 Result<KeyRing> KeyRing::load(const std::filesystem::path& file) {

@@ -57,13 +57,13 @@ Tally run_draft(const std::string& draft, int number) {
 TEST(JsonSchemaSuite, Draft7) {
   if (!fs::exists(kSuite)) GTEST_SKIP() << "json-schema-test-suite is not installed";
   const auto t = run_draft("draft7", 7);
-  EXPECT_GE(t.passed, 0);
+  EXPECT_GE(t.passed, 390);  // of 423 (docs/schemas.md lists the misses)
 }
 
 TEST(JsonSchemaSuite, Draft4) {
   if (!fs::exists(kSuite)) GTEST_SKIP() << "json-schema-test-suite is not installed";
   const auto t = run_draft("draft4", 4);
-  EXPECT_GE(t.passed, 0);
+  EXPECT_GE(t.passed, 299);  // of 320
 }
 
 }  // namespace

@@ -110,7 +110,11 @@ TEST(Crypto, RoundTripAndRotation) {
 TEST(Crypto, BadKeyFilesAreRefused) {
   EXPECT_NE(KeyRing::parse("active: a\nkeys:\n  a: \"c2hvcnQ=\"\n", "f").error().message.find("exactly 32 bytes"),
             std::string::npos);
-  EXPECT_NE(KeyRing::parse(kKeys + "active: k3\n", "f").error().message.find("YAML"), std::string::npos);
+  auto bad_yaml = KeyRing::parse("active: [k1\nkeys: {}\n", "f");
+  ASSERT_FALSE(bad_yaml);
+  EXPECT_NE(bad_yaml.error().message.find("f: line "), std::string::npos) << bad_yaml.error().message;
+  auto odd_key = KeyRing::parse("active: k1\nkeys:\n  [a]: \"x\"\n", "f");
+  ASSERT_FALSE(odd_key);
   EXPECT_NE(KeyRing::parse("active: zz\nkeys:\n  k1: \"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\"\n", "f")
                 .error().message.find("not in `keys`"),
             std::string::npos);
