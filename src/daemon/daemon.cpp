@@ -78,7 +78,6 @@ int run(const control::Config& config, control::Overrides overrides) {
   }
   plane.record({0, true, "", "", 0, "start", control::now_rfc3339(), {}});
   runtime.set_ingress_stage(plane.stage());
-  Reloader reloader(io, config, std::move(overrides), runtime, plane);  // started below
   for (const auto& sub : config.subscriptions) {
     if (auto created = runtime.create(sub); !created) {
       spdlog::error("{}: subscription '{}': {}{}", config.file.string(), sub.id,
@@ -97,6 +96,7 @@ int run(const control::Config& config, control::Overrides overrides) {
     return 1;
   }
   runtime.set_delivery_guard(*access);
+  Reloader reloader(io, config, std::move(overrides), runtime, plane, *access);  // started below
 
   http::HttpServer server(io, config.http, runtime, config.delivery, config.sink_defaults,
                           {*access, nullptr, {}});

@@ -25,9 +25,9 @@ namespace fs = std::filesystem;
 
 struct Reloader::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io, const control::Config& config, control::Overrides overrides,
-       Runtime& runtime, control::ControlPlane& plane)
+       Runtime& runtime, control::ControlPlane& plane, std::shared_ptr<control::AccessControl> access)
       : io(io), strand(asio::make_strand(io)), file(config.file), overrides(std::move(overrides)),
-        runtime(runtime), plane(plane), watch(config.reload.watch), signals(strand, SIGHUP),
+        runtime(runtime), plane(plane), access(std::move(access)), watch(config.reload.watch), signals(strand, SIGHUP),
         inotify(strand), debounce(strand) {
     watch_paths(config);
   }
@@ -39,6 +39,7 @@ struct Reloader::Impl : std::enable_shared_from_this<Impl> {
   control::Overrides overrides;
   Runtime& runtime;
   control::ControlPlane& plane;
+  std::shared_ptr<control::AccessControl> access;  // null: no authentication to reload
   bool watch;
   asio::signal_set signals;
   asio::posix::stream_descriptor inotify;
@@ -134,6 +135,18 @@ struct Reloader::Impl : std::enable_shared_from_this<Impl> {
       failed(trigger, e.what(), e.file(), e.line());
       return false;
     }
+    // Validate the pipeline before touching anything, so a bad key file or schema does
+    // not leave new ACLs with old policies.
+    if (auto built = plane.build(next); !built) {
+      failed(trigger, built.error().message, "", 0);
+      return false;
+    }
+    if (access) {
+      if (auto ok = access->update(next.auth, next.acl); !ok) {
+        failed(trigger, ok.error().message, "", 0);
+        return false;
+      }
+    }
     if (auto ok = plane.apply(next); !ok) {
       failed(trigger, ok.error().message, "", 0);
       return false;
@@ -180,8 +193,9 @@ struct Reloader::Impl : std::enable_shared_from_this<Impl> {
 };
 
 Reloader::Reloader(asio::io_context& io, const control::Config& config, control::Overrides overrides,
-                   Runtime& runtime, control::ControlPlane& plane)
-    : impl_(std::make_shared<Impl>(io, config, std::move(overrides), runtime, plane)) {}
+                   Runtime& runtime, control::ControlPlane& plane,
+                   std::shared_ptr<control::AccessControl> access)
+    : impl_(std::make_shared<Impl>(io, config, std::move(overrides), runtime, plane, std::move(access))) {}
 
 Reloader::~Reloader() { stop(); }
 

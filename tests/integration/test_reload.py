@@ -122,6 +122,26 @@ class ReloadTest(ReloadCase):
         self.assertEqual(self.publish("y").status, 202)
         self.assertEqual(self.sink.wait_for(2)[1].ce("generation"), "g2")
 
+    def test_acl_changes_apply_on_reload(self):
+        self.assertEqual(self.publish("before").status, 202)
+        acl = """
+acl:
+  - name: anonymous-may-not-publish-t
+    principal: anonymous
+    allow:
+      - publish: "other.*"
+"""
+        self.write(self.config("g2") + acl)
+        s = self.wait_generation(2)
+        self.assertTrue(s["ok"], s)
+        res = self.publish("after")
+        self.assertEqual(res.status, 403, res)
+        # a bad ACL is refused and the previous one stays
+        self.write(self.config("g3") + acl.replace("publish:", "publsh:"))
+        s = wait_until(lambda: (st := self.status())["ok"] is False and st, 10, what="a failed reload")
+        self.assertIn("acl", s["error"])
+        self.assertEqual(self.publish("still").status, 403)
+
     def test_admin_reload_endpoint(self):
         res = request(self.admin, "POST", "/admin/reload", b"", bearer(ADMIN_KEY))
         self.assertEqual(res.status, 202, res)
