@@ -152,6 +152,7 @@ class AclOverHttp(EvmeshTestCase):
         self.assertTrue(check("service:payment-service", "publish", "com.company.payment.x").json()["allowed"])
         self.assertFalse(check("service:payment-service", "subscribe", "com.company.a.internal").json()["allowed"])
         self.assertFalse(check("nobody", "publish", "x").json()["allowed"])
+        self.assertEqual(check("nobody", "publish", "odd?type&x=1").json()["type"], "odd?type&x=1")
         self.assertProblem(check("p", "read", "x"), 400, pointer="action",
                            detail_contains="action must be publish or subscribe, got 'read'")
         res = request(self.admin, "GET", "/admin/acl/check?principal=p", headers=bearer(ADMIN_KEY))

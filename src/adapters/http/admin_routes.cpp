@@ -59,9 +59,14 @@ std::optional<std::map<std::string, std::string>> parse_query(std::string_view t
     rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
     if (pair.empty()) continue;
     const auto eq = pair.find('=');
-    // target_path decodes percent-escapes of a string that holds no '?'.
-    auto name = target_path(pair.substr(0, eq));
-    auto value = target_path(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    // target_path decodes percent-escapes but stops at a '?', which a query value may hold.
+    auto decode = [](std::string_view part) {
+      std::string escaped;
+      for (char c : part) c == '?' ? escaped += "%3F" : escaped += c;
+      return target_path(escaped);
+    };
+    auto name = decode(pair.substr(0, eq));
+    auto value = decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
     if (!name || !value) return std::nullopt;
     out[std::move(*name)] = std::move(*value);
   }
