@@ -8,11 +8,13 @@ build_packages=(
   libboost1.81-dev libboost-system1.81-dev
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libssl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libvalijson-dev
 )
 test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3 curl python3-grpcio python3-protobuf
   openssl python3-jwt python3-cryptography
+  json-schema-test-suite
 )
 
 packages=("${build_packages[@]}")
