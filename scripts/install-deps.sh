@@ -8,12 +8,14 @@ build_packages=(
   libboost1.81-dev libboost-system1.81-dev
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libssl-dev librocksdb-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libpaho-mqttpp-dev libpaho-mqtt-dev
+  libpaho-mqttpp-dev libpaho-mqtt-dev libvalijson-dev
 )
 test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  python3 curl python3-grpcio python3-protobuf openssl
+  python3 curl python3-grpcio python3-protobuf
+  openssl python3-jwt python3-cryptography
   mosquitto mosquitto-clients python3-paho-mqtt
+  json-schema-test-suite
 )
 
 packages=("${build_packages[@]}")

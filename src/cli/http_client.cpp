@@ -71,6 +71,7 @@ Result<HttpReply> send(const Endpoint& to, std::string_view method, std::string_
     req.set(bh::field::host, to.host + ":" + std::to_string(to.port));
     req.set(bh::field::user_agent, "evmeshctl");
     req.set(bh::field::accept, "application/json, application/problem+json");
+    if (!to.authorization.empty()) req.set(bh::field::authorization, to.authorization);
     if (json_body) {
       req.set(bh::field::content_type, "application/json");
       req.body() = *json_body;

@@ -15,6 +15,7 @@ struct Endpoint {
   std::string host;
   std::uint16_t port = 80;
   std::string base;  // path prefix without a trailing '/', usually empty
+  std::string authorization;  // Authorization header value ("Bearer <token>"); empty: none
 };
 
 // "http://host[:port][/base]". Errors name what is wrong.

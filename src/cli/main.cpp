@@ -4,6 +4,10 @@
 //   evmeshctl [--url URL] cesql eval EXPR --event FILE|JSON
 //   evmeshctl [--url URL] subscriptions list [--json] | get ID | delete ID | create FILE|JSON
 //   evmeshctl [--url URL] dlq list SUB [--json] | show SUB N | delete SUB N | redrive SUB N
+//   evmeshctl hash-key [--pbkdf2] [KEY|-]
+//   evmeshctl [--url ADMIN_URL] acl check --principal P (--publish|--subscribe) TYPE
+//   evmeshctl [--url ADMIN_URL] admin config | denials
+//   evmeshctl decrypt --key-file FILE [FILE|JSON|-]
 //
 // Exit status: 0 success (filter test: MATCH), 1 NO MATCH, 2 any error (usage,
 // connection, or a problem answer from the server, whose detail is printed).
@@ -20,6 +24,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "evmesh/control/field_crypto.h"
+#include "evmesh/control/auth.h"
 #include "http_client.h"
 
 namespace {
@@ -48,9 +54,23 @@ constexpr std::string_view kUsage = R"(usage: evmeshctl [--url URL] COMMAND ...
   dlq delete SUB N
   dlq redrive SUB N
       Delivers dead letter N again; it leaves the queue once the sink acks.
+  decrypt --key-file FILE [FILE|JSON|-]
+      Decrypts every field an encrypt-fields policy encrypted ({"$enc": ...} envelopes)
+      in an event or its data, with the keys of FILE (docs/policies.md); prints the JSON.
+      Works offline (no broker).
+
+  hash-key [--pbkdf2] [KEY|-]
+      Prints the hash to put in auth.api_keys (docs/security.md). Without KEY, makes a
+      new random key and prints it too. --pbkdf2: a salted, slow hash (for passwords).
+  acl check --principal P --publish TYPE | --subscribe TYPE
+      Asks the admin listener whether P may publish / subscribe to TYPE: prints
+      ALLOWED (exit 0) or DENIED (exit 1). --url is the admin listener's.
+  admin config      the effective configuration, secrets redacted (admin listener)
+  admin denials     the denial counters (admin listener)
 
   FILE|JSON is a file name, '-' for standard input, or JSON text starting with { or [.
   --url defaults to $EVMESH_URL, else http://127.0.0.1:8080.
+  --token TOKEN (default $EVMESH_TOKEN) is sent as Authorization: Bearer TOKEN.
   Exit status: 0 ok / MATCH, 1 NO MATCH, 2 error.
 )";
 
@@ -323,6 +343,84 @@ int dlq(const Endpoint& ep, Args& args) {
   return usage_error("unknown dlq command '" + *verb + "'");
 }
 
+int decrypt(Args& args) {
+  bool missing = false;
+  auto key_file = args.option("--key-file", missing);
+  if (!key_file) return usage_error(missing ? "--key-file needs a value" : "decrypt needs --key-file FILE");
+  auto source = args.next().value_or("-");
+  if (!args.empty()) return usage_error("unexpected argument '" + args.peek() + "'");
+  auto keys = evmesh::control::KeyRing::load(*key_file);
+  if (!keys) return error(keys.error().message);
+  auto doc = load_json("input", source);
+  if (!doc) return error(doc.error().message);
+  auto count = evmesh::control::decrypt_all(*keys, *doc);
+  if (!count) return error("cannot decrypt: " + count.error().message);
+  std::cout << doc->dump(2) << "\n";
+  return kOk;
+}
+
+int hash_key(Args& args) {
+  const bool pbkdf2 = args.flag("--pbkdf2");
+  auto key = args.next();
+  if (!args.empty()) return usage_error("unexpected argument '" + args.peek() + "'");
+  const bool generated = !key;
+  if (key && *key == "-") {
+    key.emplace();
+    std::getline(std::cin, *key);
+  }
+  if (generated) key = evmesh::control::random_hex(32);  // 256 random bits
+  if (key->empty()) return usage_error("hash-key: the key is empty");
+  if (generated) std::cout << "key:  " << *key << "\n";
+  std::cout << (generated ? "hash: " : "")
+            << (pbkdf2 ? evmesh::control::hash_pbkdf2(*key) : evmesh::control::hash_sha256(*key))
+            << "\n";
+  return kOk;
+}
+
+std::string query_escape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '*' || c == ':')
+      out.push_back(static_cast<char>(c));
+    else (out += '%', out += kHex[c >> 4], out += kHex[c & 0xF]);
+  }
+  return out;
+}
+
+int acl_check(const Endpoint& ep, Args& args) {
+  bool missing = false;
+  auto principal = args.option("--principal", missing);
+  if (!principal) return usage_error(missing ? "--principal needs a value" : "acl check needs --principal P");
+  auto publish = args.option("--publish", missing);
+  auto subscribe = args.option("--subscribe", missing);
+  if (missing) return usage_error("--publish / --subscribe need a TYPE");
+  if (publish.has_value() == subscribe.has_value())
+    return usage_error("acl check needs exactly one of --publish TYPE or --subscribe TYPE");
+  if (!args.empty()) return usage_error("unexpected argument '" + args.peek() + "'");
+  const std::string path = "/admin/acl/check?principal=" + query_escape(*principal) +
+                           "&action=" + (publish ? "publish" : "subscribe") +
+                           "&type=" + query_escape(publish ? *publish : *subscribe);
+  int status = kError;
+  auto reply = call(ep, "GET", path, nullptr, status);
+  if (!reply) return status;
+  const bool allowed = reply->value("allowed", false);
+  std::cout << (allowed ? "ALLOWED" : "DENIED") << "\n";
+  return allowed ? kOk : kNoMatch;
+}
+
+int admin(const Endpoint& ep, Args& args) {
+  auto what = args.next();
+  if (!what || (*what != "config" && *what != "denials"))
+    return usage_error("admin needs config or denials");
+  if (!args.empty()) return usage_error("unexpected argument '" + args.peek() + "'");
+  int status = kError;
+  auto reply = call(ep, "GET", "/admin/" + *what, nullptr, status);
+  if (!reply) return status;
+  std::cout << reply->dump(2) << "\n";
+  return kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -341,6 +439,11 @@ int main(int argc, char** argv) {
   }
   auto endpoint = evmesh::cli::parse_endpoint(*url);
   if (!endpoint) return usage_error(endpoint.error().message);
+  auto token = args.option("--token", missing);
+  if (missing) return usage_error("--token needs a value");
+  if (!token)
+    if (const char* env = std::getenv("EVMESH_TOKEN"); env && *env) token = env;
+  if (token) endpoint->authorization = "Bearer " + *token;
 
   auto group = args.next();
   if (!group) return usage_error("no command");
@@ -354,6 +457,14 @@ int main(int argc, char** argv) {
     if (cmd != "eval") return usage_error("cesql: the command is 'cesql eval'");
     return cesql_eval(*endpoint, args);
   }
+  if (*group == "decrypt") return decrypt(args);
+  if (*group == "hash-key") return hash_key(args);
+  if (*group == "acl") {
+    auto cmd = args.next();
+    if (cmd != "check") return usage_error("acl: the command is 'acl check'");
+    return acl_check(*endpoint, args);
+  }
+  if (*group == "admin") return admin(*endpoint, args);
   if (*group == "subscriptions" || *group == "subscription" || *group == "subs")
     return subscriptions(*endpoint, args);
   if (*group == "dlq") return dlq(*endpoint, args);

@@ -19,6 +19,7 @@
 #include "mqtt_bridge_config.h"
 #include "evmesh/control/subscription_spec.h"
 #include "overrides.h"
+#include "security_config.h"
 #include "spec_detail.h"
 #include "tls_config.h"
 
@@ -50,6 +51,7 @@ const Field kHttp[] = {
     EVMESH_FIELD("body_timeout", c.http.body_timeout = r.duration(n, k, false)),
     EVMESH_FIELD("idle_timeout", c.http.idle_timeout = r.duration(n, k, false)),
     EVMESH_FIELD("max_connections", c.http.max_connections = r.integer(n, k, 1, 1'000'000)),
+    EVMESH_FIELD("tls", c.http.tls = detail::read_tls(r, n, k)),
 };
 const Field kGrpc[] = {
     EVMESH_FIELD("enabled", c.grpc.enabled = r.one_of(n, k, {"true", "false"}) == "true"),
@@ -108,6 +110,27 @@ const Field kMqtt[] = {
     EVMESH_FIELD("default_type", c.mqtt.default_type = r.text(n, k)),
     EVMESH_FIELD("topic_types", c.mqtt.topic_types = detail::read_topic_types(r, n, k)),
 };
+// docs/security.md
+const Field kAuth[] = {
+    EVMESH_FIELD("anonymous", c.auth.anonymous = r.one_of(n, k, {"true", "false"}) == "true"),
+    EVMESH_FIELD("api_keys", detail::read_api_keys(r, n, k, c.auth)),
+    EVMESH_FIELD("jwt", detail::read_jwt(r, n, k, c.auth)),
+    EVMESH_FIELD("mtls", detail::read_mtls(r, n, k, c.auth)),
+};
+const Field kAdmin[] = {
+    EVMESH_FIELD("listen", detail::read_listen(r, n, k, c.admin)),
+    EVMESH_FIELD("principals", c.admin.principals = detail::read_strings(r, n, k)),
+    EVMESH_FIELD("tls", c.admin.tls = detail::read_tls(r, n, k)),
+};
+const Field kEncryption[] = {
+    EVMESH_FIELD("key_file", c.encryption.key_file = r.text(n, k)),
+};
+const Field kSchemas[] = {
+    EVMESH_FIELD("directory", c.schemas.directory = r.text(n, k)),
+};
+const Field kReload[] = {
+    EVMESH_FIELD("watch", c.reload.watch = r.one_of(n, k, {"true", "false"}) == "true"),
+};
 #undef EVMESH_FIELD
 
 struct Section {
@@ -115,8 +138,9 @@ struct Section {
   std::span<const Field> fields;
 };
 const Section kFieldSections[] = {
-    {"http", kHttp},       {"grpc", kGrpc},   {"runtime", kRuntime}, {"webhook", kWebhook},
-    {"store", kStore},     {"log", kLog},     {"mqtt", kMqtt}};
+    {"http", kHttp},       {"grpc", kGrpc},     {"runtime", kRuntime}, {"webhook", kWebhook},
+    {"store", kStore},     {"log", kLog},       {"mqtt", kMqtt},       {"auth", kAuth},
+    {"admin", kAdmin},     {"encryption", kEncryption}, {"schemas", kSchemas}, {"reload", kReload}};
 
 const std::vector<detail::SectionKeys>& schema() {
   static const auto keys = [] {
@@ -129,6 +153,8 @@ const std::vector<detail::SectionKeys>& schema() {
     out.push_back({"delivery", {detail::kDeliveryKeys.begin(), detail::kDeliveryKeys.end()}});
     out.push_back({"subscriptions", {}});
     out.push_back({detail::kMqttBridgesSection, {}});
+    out.push_back({"acl", {}});
+    out.push_back({"policy", {}});
     return out;
   }();
   return keys;
@@ -242,6 +268,17 @@ void read_subscriptions(const Reader& r, const YAML::Node& list, Config& config)
                std::to_string(config.runtime.max_subscriptions) + ")");
 }
 
+void read_policies(const Reader& r, const YAML::Node& node, Config& config) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  auto policies = parse_policies(r.to_json(node, "policy"));
+  if (!policies) {
+    const auto& e = policies.error();
+    const auto key = e.pointer.starts_with('[') ? "policy" + e.pointer : detail::join_key("policy", e.pointer);
+    r.fail(detail::node_at(node, e.pointer), key, strip_pointer(e));
+  }
+  config.policies = std::move(*policies);
+}
+
 void check_limits(const Reader& r, const YAML::Node& root, const Config& config) {
   if (config.http.max_batch_bytes < config.http.max_event_bytes) {
     const auto batch = detail::node_at(root, "http.max_batch_bytes");
@@ -258,17 +295,19 @@ void check_limits(const Reader& r, const YAML::Node& root, const Config& config)
 // `root` is a mapping or null (load_config checked).
 Config read_config(const Reader& r, const YAML::Node& root) {
   Config config;
-  YAML::Node delivery, subscriptions, mqtt_bridges;
+  YAML::Node delivery, subscriptions, mqtt_bridges, acl, policy;
   r.for_each(
       root, "", [&](const std::string& name, const YAML::Node& key_node, const YAML::Node& value) {
         if (name == "delivery") return delivery.reset(value);
         if (name == "subscriptions") return subscriptions.reset(value);
         if (name == detail::kMqttBridgesSection) return mqtt_bridges.reset(value);
+        if (name == "policy") return policy.reset(value);
+        if (name == "acl") return acl.reset(value);
         auto section = std::ranges::find(kFieldSections, name, &Section::name);
         if (section == std::end(kFieldSections))
           r.fail(key_node, name,
                  "unknown section (known: http, grpc, runtime, webhook, store, log, mqtt, delivery, "
-                 "subscriptions, mqtt_bridges)");
+                 "subscriptions, mqtt_bridges, auth, acl, admin, policy, encryption, schemas, reload)");
         read_fields(r, *section, value, config);
       });
   check_limits(r, root, config);
@@ -282,6 +321,9 @@ Config read_config(const Reader& r, const YAML::Node& root) {
   }
   read_subscriptions(r, subscriptions, config);
   detail::read_mqtt_bridges(r, mqtt_bridges, config);
+  detail::read_acl(r, acl, config);
+  read_policies(r, policy, config);
+  detail::check_security(r, root, config);
   return config;
 }
 
@@ -306,6 +348,8 @@ Config load_config(const std::filesystem::path& file, const Overrides& cli, char
                             reader);
     Config config = read_config(reader, root);
     config.file = file;
+    for (auto* path : {&config.encryption.key_file, &config.schemas.directory})
+      if (!path->empty() && path->is_relative()) *path = file.parent_path() / *path;
     return config;
   } catch (const YAML::Exception& e) {  // not expected: every access is type-checked first
     throw ConfigError(name, e.mark.line + 1, "", e.msg);

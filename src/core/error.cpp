@@ -15,6 +15,9 @@ std::string_view to_string(Errc c) {
     case Errc::overloaded: return "overloaded";
     case Errc::shutting_down: return "shutting_down";
     case Errc::unavailable: return "unavailable";
+    case Errc::rejected: return "rejected";
+    case Errc::unauthenticated: return "unauthenticated";
+    case Errc::permission_denied: return "permission_denied";
     case Errc::internal: return "internal";
   }
   return "unknown";

@@ -12,11 +12,18 @@
 
 #include "adapters/grpc/group_sink.h"
 #include "adapters/grpc/grpc_server.h"
+#include "adapters/http/admin_routes.h"
+#include "adapters/http/admin_security.h"
 #include "adapters/http/http_server.h"
 #include "adapters/http/webhook_sink.h"
 #include "adapters/mqtt/mqtt_server.h"
 #include "adapters/mqtt_bridge/bridges.h"
+#include "evmesh/control/control_plane.h"
+#include "evmesh/control/access_control.h"
+#include "evmesh/control/effective_config.h"
 #include "evmesh/runtime/runtime.h"
+#include "adapters/http/policy_admin.h"
+#include "reloader.h"
 
 namespace evmesh::daemon {
 namespace asio = boost::asio;
@@ -50,7 +57,7 @@ class SinkRouter final : public SinkFactory {
 
 }  // namespace
 
-int run(const control::Config& config) {
+int run(const control::Config& config, control::Overrides overrides) {
   const unsigned threads =
       config.runtime.threads ? config.runtime.threads : std::max(1u, std::thread::hardware_concurrency());
   asio::io_context io(static_cast<int>(threads));
@@ -87,6 +94,15 @@ int run(const control::Config& config) {
         {config.store.data_dir, config.store.commit, config.store.sync_interval});
   };
   Runtime runtime(delivery_io.get_executor(), std::move(runtime_options), router);
+  // Policies and schemas (docs/policies.md): every publish passes the pipeline.
+  control::ControlPlane plane;
+  if (auto ok = plane.apply(config); !ok) {
+    spdlog::error("{}: {}", config.file.string(), ok.error().message);
+    stop_delivery();
+    return 1;
+  }
+  plane.record({0, true, "", "", 0, "start", control::now_rfc3339(), {}});
+  runtime.set_ingress_stage(plane.stage());
   for (const auto& sub : config.subscriptions) {
     if (auto created = runtime.create(sub); !created) {
       spdlog::error("{}: subscription '{}': {}{}", config.file.string(), sub.id,
@@ -97,7 +113,18 @@ int run(const control::Config& config) {
     }
   }
 
-  http::HttpServer server(io, config.http, runtime, config.delivery, config.sink_defaults);
+  // Authentication and ACLs (docs/security.md), shared by every listener and routing.
+  auto access = control::AccessControl::make(config.auth, config.acl);
+  if (!access) {  // load_config validated the same rules; this is a safety net
+    spdlog::error("{}: {}: {}", config.file.string(), access.error().pointer, access.error().message);
+    stop_delivery();
+    return 1;
+  }
+  runtime.set_delivery_guard(*access);
+  Reloader reloader(io, config, std::move(overrides), runtime, plane, *access);  // started below
+
+  http::HttpServer server(io, config.http, runtime, config.delivery, config.sink_defaults,
+                          {*access, nullptr, {}});
   if (auto started = server.start(); !started) {
     spdlog::error("cannot start the HTTP listener: {}", started.error().message);
     stop_delivery();
@@ -119,7 +146,7 @@ int run(const control::Config& config) {
   std::optional<grpc_adapter::GrpcServer> grpc_server;
   if (config.grpc.enabled) {
     grpc_server.emplace(io.get_executor(), config.grpc, runtime, groups, config.delivery,
-                        config.sink_defaults);
+                        config.sink_defaults, *access);
     if (auto started = grpc_server->start(); !started) {
       spdlog::error("cannot start the gRPC listener: {}", started.error().message);
       server.close_all();
@@ -128,12 +155,36 @@ int run(const control::Config& config) {
     }
   }
   (*bridges)->start(runtime);
+  // The admin listener: its own port, admin.principals only (docs/security.md).
+  std::optional<http::HttpServer> admin_server;
+  if (config.admin.enabled()) {
+    auto routes = std::make_shared<http::AdminRoutes>();
+    http::add_security_routes(*routes, {*access, [&config] { return control::effective_config(config); }});
+    http::add_policy_routes(*routes, plane, [&reloader](const std::string& why) { reloader.reload(why); });
+    control::HttpListenerConfig listener;
+    listener.host = config.admin.host;
+    listener.port = config.admin.port;
+    listener.tls = config.admin.tls;
+    admin_server.emplace(io, listener, runtime, config.delivery, config.sink_defaults,
+                         http::HttpSecurity{*access, routes, config.admin.principals});
+    if (auto started = admin_server->start(); !started) {
+      spdlog::error("cannot start the admin listener: {}", started.error().message);
+      if (grpc_server) grpc_server->begin_shutdown(std::chrono::milliseconds(0));
+      server.close_all();
+      stop_delivery();
+      if (grpc_server) grpc_server->wait();
+      return 1;
+    }
+  }
   spdlog::info("evmeshd started: {} threads, {} delivery threads, {} subscriptions", threads,
                config.runtime.delivery_threads, config.subscriptions.size());
+
+  reloader.start();
 
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](auto ec, int signo) {
     if (ec) return;
+    reloader.stop();
     spdlog::info("signal {}: stopping; draining deliveries for up to {} ms", signo,
                  config.runtime.drain_timeout.count());
     // Reverse order of start: gRPC first (its streams end, its calls get a short
@@ -143,6 +194,7 @@ int run(const control::Config& config) {
     groups.shutdown();
     (*bridges)->stop_ingest();  // the external brokers queue for our sessions meanwhile
     server.stop_accepting();
+    if (admin_server) admin_server->stop_accepting();
     runtime.shutdown(config.runtime.drain_timeout, [&](bool drained) {
       if (drained)
         spdlog::info("all deliveries drained");
@@ -151,6 +203,7 @@ int run(const control::Config& config) {
       server.close_all();
       if (mqtt_server) mqtt_server->close_all();
       (*bridges)->stop();
+      if (admin_server) admin_server->close_all();
       work.reset();
       // Let the posted socket closes run first, then end the pool.
       asio::post(io, [&io] { io.stop(); });

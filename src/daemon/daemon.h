@@ -10,8 +10,9 @@
 namespace evmesh::daemon {
 
 // Returns the process exit code: 0 after a clean shutdown (drained or not),
-// 1 when start-up fails (the reason is logged).
-int run(const control::Config& config);
+// 1 when start-up fails (the reason is logged). `overrides` are applied again on
+// every reload (src/daemon/reloader.h).
+int run(const control::Config& config, control::Overrides overrides = {});
 
 // Configures the default spdlog logger from config.log (plain or JSON lines).
 void setup_logging(const control::LogConfig& config);

@@ -10,6 +10,7 @@
 
 #include "daemon.h"
 #include "evmesh/control/config.h"
+#include "evmesh/control/control_plane.h"
 
 extern char** environ;
 
@@ -70,13 +71,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (check_only) {
+    // The key file and schema directory are read when the pipeline is built.
+    if (auto ok = evmesh::control::ControlPlane().apply(config); !ok) {
+      std::fprintf(stderr, "evmeshd: invalid configuration: %s\n", ok.error().message.c_str());
+      return 2;
+    }
     std::printf("%s: configuration is valid (%zu subscriptions)\n", config_file.c_str(),
                 config.subscriptions.size());
     return 0;
   }
   evmesh::daemon::setup_logging(config.log);
   try {
-    return evmesh::daemon::run(config);
+    return evmesh::daemon::run(config, overrides);
   } catch (const std::exception& e) {
     spdlog::critical("fatal: {}", e.what());
     return 1;

@@ -30,6 +30,11 @@ std::string generate_id() {
 using detail::Route;
 using detail::RoutePtr;
 
+// Access control at routing: an owned subscription only gets what its owner may read.
+static bool permitted(const DeliveryGuard* guard, const Route& r, const Event& ev) {
+  return !guard || r.sub.owner.empty() || guard->may_receive(r.sub.owner, ev);
+}
+
 Runtime::Runtime(asio::any_io_executor ex, RuntimeOptions options, SinkFactory& sinks)
     : ex_(std::move(ex)), options_(options), sinks_(sinks),
       table_(std::make_shared<detail::RouteTable>(
@@ -219,6 +224,7 @@ std::optional<Result<PublishReceipt>> Runtime::route_events(std::span<const Even
                                                             const DeferPublish* defer) {
   if (!accepting_.load(std::memory_order_acquire))
     return fail(Errc::shutting_down, "the broker is shutting down");
+  if (ingress_ && ingress_->active()) return publish_admitted(events, defer);
   // The snapshot keeps every route in the plan alive until we return.
   auto snap = table_->snapshot();
   // (event, route) pairs; thread-local buffers keep the hot path allocation-free.
@@ -230,12 +236,55 @@ std::optional<Result<PublishReceipt>> Runtime::route_events(std::span<const Even
     routes.clear();
     snap->match(*events[e], routes);
     for (const auto* r : routes) {
+      if (!permitted(guard_.get(), *r, *events[e])) continue;
       plan.emplace_back(e, r->dispatcher.get());
       durable |= r->sub.durable;
     }
   }
   // Without a way to complete later, the caller (sync publish) asks again with one.
   if (durable && !defer) return std::nullopt;
+  return enqueue(std::move(snap), events, plan, durable ? defer : nullptr);
+}
+
+// The ingress stage transforms, drops or routes events by name; routing by content
+// then sees the admitted events only.
+std::optional<Result<PublishReceipt>> Runtime::publish_admitted(std::span<const EventPtr> events,
+                                                                const DeferPublish* defer) {
+  std::vector<AdmittedEvent> admitted;
+  if (auto ok = ingress_->admit(events, admitted); !ok) return std::unexpected(ok.error());
+  auto snap = table_->snapshot();
+  std::vector<EventPtr> out;
+  std::vector<const Route*> routes;
+  std::vector<std::pair<std::uint32_t, Dispatcher*>> plan;
+  bool durable = false;
+  for (std::uint32_t e = 0; e < admitted.size(); ++e) {
+    const auto& a = admitted[e];
+    out.push_back(a.event);
+    routes.clear();
+    if (!a.routes_only) snap->match(*a.event, routes);
+    for (const auto& id : a.routes) {
+      auto at = snap->find(id);
+      if (!at) {
+        spdlog::warn("event {}: route to subscription '{}', which does not exist", a.event->id(), id);
+        continue;
+      }
+      if (std::ranges::find(routes, at->route) == routes.end()) routes.push_back(at->route);
+    }
+    for (const auto* r : routes) {
+      if (!permitted(guard_.get(), *r, *a.event)) continue;
+      plan.emplace_back(e, r->dispatcher.get());
+      durable |= r->sub.durable;
+    }
+  }
+  if (durable && !defer) return std::nullopt;
+  auto queued = enqueue(std::move(snap), out, plan, durable ? defer : nullptr);
+  if (queued && *queued) **queued = {events.size(), plan.size(), events.size() - admitted.size()};
+  return queued;
+}
+
+std::optional<Result<PublishReceipt>> Runtime::enqueue(
+    std::shared_ptr<const detail::Snapshot> snap, std::span<const EventPtr> events,
+    std::span<const std::pair<std::uint32_t, Dispatcher*>> plan, const DeferPublish* defer) {
   // Reserve every slot first so a full queue rejects the whole publish.
   for (std::size_t i = 0; i < plan.size(); ++i) {
     auto& dispatcher = *plan[i].second;
@@ -245,8 +294,9 @@ std::optional<Result<PublishReceipt>> Runtime::route_events(std::span<const Even
                                         "' has a full delivery queue; retry later");
     }
   }
-  if (durable) {
-    committer_->submit({std::move(snap), {events.begin(), events.end()}, plan, (*defer)()});
+  if (defer) {  // a durable subscription is in the plan: commit first
+    committer_->submit(
+        {std::move(snap), {events.begin(), events.end()}, {plan.begin(), plan.end()}, (*defer)()});
     return std::nullopt;
   }
   const auto now = Dispatcher::Clock::now();

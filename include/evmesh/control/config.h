@@ -20,10 +20,20 @@
 #include <utility>
 #include <vector>
 
+#include "evmesh/control/acl.h"
+#include "evmesh/control/auth.h"
+#include "evmesh/control/policy.h"
 #include "evmesh/runtime/subscription.h"
 #include "evmesh/store/event_store.h"
 
 namespace evmesh::control {
+
+// TLS on a listener (docs/security.md): off while cert_file is empty. With
+// client_ca_file, clients must present a certificate that CA signed (mTLS).
+struct TlsConfig {
+  std::string cert_file, key_file, client_ca_file;  // PEM
+  bool enabled() const { return !cert_file.empty(); }
+};
 
 struct HttpListenerConfig {
   std::string host = "127.0.0.1";
@@ -35,15 +45,17 @@ struct HttpListenerConfig {
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};  // keep-alive between requests
   std::size_t max_connections = 1024;
+  TlsConfig tls;
 };
 
-// TLS for a listener: PEM files read at start-up. Empty cert_file = plaintext.
-// With client_ca_file, clients must present a certificate signed by one of its CAs.
-struct TlsConfig {
-  std::string cert_file;       // certificate chain
-  std::string key_file;        // its private key
-  std::string client_ca_file;  // optional: require and verify client certificates
-  bool enabled() const { return !cert_file.empty(); }
+// The admin listener (docs/security.md): off while `listen` is empty. Every request
+// must authenticate as one of `principals` ("*" = any authenticated principal).
+struct AdminListenerConfig {
+  std::string host;  // from listen: "127.0.0.1:9090"
+  std::uint16_t port = 0;
+  std::vector<std::string> principals;
+  TlsConfig tls;
+  bool enabled() const { return !host.empty(); }
 };
 
 // The gRPC listener (docs/grpc.md). On by default.
@@ -136,6 +148,18 @@ struct LogConfig {
   std::string format = "plain";   // plain | json
 };
 
+// Policies, schemas and reload (docs/policies.md, docs/schemas.md, docs/operations.md).
+// Relative paths are resolved against the config file's directory.
+struct EncryptionConfig {
+  std::filesystem::path key_file;   // empty: encrypt-fields is refused
+};
+struct SchemasConfig {
+  std::filesystem::path directory;  // empty: no schemas from files
+};
+struct ReloadConfig {
+  bool watch = true;                // reload when a watched file changes (plus SIGHUP)
+};
+
 struct Config {
   std::filesystem::path file;
   HttpListenerConfig http;
@@ -149,6 +173,13 @@ struct Config {
   std::vector<Subscription> subscriptions;
   std::vector<MqttBridgeConfig> mqtt_bridges;
   MqttListenerConfig mqtt;
+  AuthConfig auth;
+  std::vector<AclEntryConfig> acl;
+  AdminListenerConfig admin;
+  std::vector<Policy> policies;   // `policy:` (one object or a list), in file order
+  EncryptionConfig encryption;
+  SchemasConfig schemas;
+  ReloadConfig reload;
 };
 
 // Thrown only at start-up (and by reload later): names the file, line and key.

@@ -6,6 +6,7 @@
 #include <expected>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace evmesh {
 
@@ -21,6 +22,9 @@ enum class Errc {
   overloaded,            // a bounded queue is full; retry later
   shutting_down,
   unavailable,           // the event store cannot commit (disk full, unwritable); retry later
+  rejected,              // refused by a policy or a schema at ingress; `details` lists why
+  unauthenticated,       // no credentials where they are required, or bad ones
+  permission_denied,     // authenticated, but an ACL denies the action
   internal,
 };
 
@@ -30,6 +34,7 @@ struct Error {
   Errc code;
   std::string message;   // human readable, names what is wrong
   std::string pointer;   // which part is wrong: attribute name or JSON path; may be empty
+  std::vector<std::string> details;  // e.g. every schema violation; usually empty
 
   static Error make(Errc c, std::string msg, std::string ptr = {}) {
     return Error{c, std::move(msg), std::move(ptr)};

@@ -24,7 +24,9 @@
 
 #include "evmesh/core/sink.h"
 #include "evmesh/filter/subscription_index.h"
+#include "evmesh/runtime/delivery_guard.h"
 #include "evmesh/runtime/dispatcher.h"
+#include "evmesh/runtime/ingress_stage.h"
 #include "evmesh/runtime/subscription.h"
 #include "evmesh/store/event_store.h"
 
@@ -32,6 +34,7 @@ namespace evmesh {
 namespace detail {
 class RouteTable;
 class Committer;
+class Snapshot;
 struct Route;
 }  // namespace detail
 
@@ -58,6 +61,7 @@ struct RoutingStats {
 struct PublishReceipt {
   std::size_t events = 0;      // events accepted
   std::size_t deliveries = 0;  // (event, subscription) pairs queued
+  std::size_t dropped = 0;     // events a policy dropped (counted in `events`)
 };
 
 class Runtime {
@@ -81,7 +85,8 @@ class Runtime {
 
   // Any thread. Routes the events; all-or-nothing: when any matching queue is full
   // nothing is enqueued and the error is `overloaded` naming the subscription.
-  // After shutdown() the error is `shutting_down`. When a matching subscription is
+  // After shutdown() the error is `shutting_down`. Events pass the ingress stage
+  // first, when one is set and active (its rejection is returned as is). When a matching subscription is
   // durable, the events are first committed to the store (docs/storage.md): this
   // call then waits for the group commit; the error is `unavailable` when the
   // store cannot commit (nothing is delivered then).
@@ -109,6 +114,13 @@ class Runtime {
   // the queue when the sink acks, and comes back if delivery gives up again.
   Result<void> redrive(std::string_view id, std::uint64_t dlq_id);
 
+
+  // Call before the first publish (not thread-safe against publish).
+  void set_ingress_stage(std::shared_ptr<const IngressStage> stage) { ingress_ = std::move(stage); }
+  // Access control at routing (delivery_guard.h): asked for every (event, owned
+  // subscription) pair. Call before the first publish (not thread-safe against it).
+  void set_delivery_guard(std::shared_ptr<const DeliveryGuard> guard) { guard_ = std::move(guard); }
+
   // Stops accepting publishes, waits until every dispatcher is idle or `timeout`
   // passes, then stops them and calls `done` (on the runtime's executor) with
   // true when everything drained.
@@ -128,6 +140,14 @@ class Runtime {
   // hands the publish and defer()'s completion to the committer, returns nullopt.
   std::optional<Result<PublishReceipt>> route_events(std::span<const EventPtr> events,
                                                      const DeferPublish* defer);
+  std::optional<Result<PublishReceipt>> publish_admitted(std::span<const EventPtr> events,
+                                                         const DeferPublish* defer);
+  // Reserves a queue slot for every (event, dispatcher) pair, then pushes them all,
+  // or (with `defer`: a durable subscription is in the plan) hands them to the
+  // committer and returns nullopt.
+  std::optional<Result<PublishReceipt>> enqueue(
+      std::shared_ptr<const detail::Snapshot> snap, std::span<const EventPtr> events,
+      std::span<const std::pair<std::uint32_t, Dispatcher*>> plan, const DeferPublish* defer);
 
   boost::asio::any_io_executor ex_;
   RuntimeOptions options_;
@@ -140,6 +160,8 @@ class Runtime {
   // route (which was inserted after these were set).
   std::unique_ptr<store::EventStore> store_;
   std::unique_ptr<detail::Committer> committer_;
+  std::shared_ptr<const IngressStage> ingress_;
+  std::shared_ptr<const DeliveryGuard> guard_;
   std::atomic<bool> accepting_{true};
   std::atomic<std::uint64_t> next_id_{1};
 };

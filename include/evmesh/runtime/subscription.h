@@ -36,6 +36,9 @@ struct Subscription {
   // Events are committed to the event store before the publisher's ack and
   // delivered at least once across restarts (docs/storage.md).
   bool durable = false;
+  // The principal that created it over an API (docs/security.md): it only receives
+  // events its owner may subscribe to. Empty for the operator's (YAML) subscriptions.
+  std::string owner;
 
   // filters, plus `source` and `types` turned into filters: what routing evaluates.
   std::vector<filter::FilterPtr> effective_filters() const;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "caller.h"
 #include "codec.h"
 #include "evmesh/control/subscription_spec.h"
 #include "publish_admission.h"
@@ -57,16 +58,35 @@ std::string dump(const Subscription& sub) {
   return control::to_json(sub).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// The call's principal, or the status to finish with.
+#define EVMESH_CALLER(who, context)                                   \
+  auto who = authenticate_call(ctx_, *context);                       \
+  if (!who) return finish(context, to_status(who.error()))
+
+// A subscription created over this API belongs to its caller (docs/security.md).
+Result<void> take_ownership(const ServiceContext& ctx, Subscription& sub,
+                            const control::Principal& who) {
+  sub.owner = who.name;
+  if (!ctx.access) return {};
+  return ctx.access->authorize_subscription(who, sub);
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* BrokerService::Publish(Context* context, const Bytes* in, Bytes* out) {
   if (expired(context)) return finish(context, deadline_exceeded());
+  EVMESH_CALLER(who, context);
   pb::PublishRequest request;
   if (auto status = parse_message(*in, request); !status.ok()) return finish(context, status);
   auto ev = decode_event(request.event());
   if (!ev) return finish(context, to_status(ev.error()));
+  std::vector<EventPtr> events;
+  events.push_back(std::move(*ev));
+  if (ctx_.access)
+    if (auto allowed = ctx_.access->authorize_publish(*who, events); !allowed)
+      return finish(context, to_status(allowed.error()));
   auto* reactor = context->DefaultReactor();
-  publish_admitted(ctx_, context, {std::move(*ev)},
+  publish_admitted(ctx_, context, std::move(events),
                    [reactor, out](grpc::Status status, PublishReceipt receipt) {
                      if (status.ok()) {
                        pb::PublishResponse response;
@@ -81,6 +101,7 @@ grpc::ServerUnaryReactor* BrokerService::Publish(Context* context, const Bytes* 
 grpc::ServerUnaryReactor* BrokerService::PublishBatch(Context* context, const Bytes* in,
                                                       Bytes* out) {
   if (expired(context)) return finish(context, deadline_exceeded());
+  EVMESH_CALLER(who, context);
   pb::PublishBatchRequest request;
   if (auto status = parse_message(*in, request); !status.ok()) return finish(context, status);
   auto response = std::make_shared<pb::PublishBatchResponse>();
@@ -95,6 +116,15 @@ grpc::ServerUnaryReactor* BrokerService::PublishBatch(Context* context, const By
       result->set_message(status.error_message());
       result->set_attribute(ev.error().pointer);
       continue;
+    }
+    if (ctx_.access) {  // like an invalid event: this one is refused, the others go on
+      if (auto allowed = ctx_.access->authorize(*who, control::AclAction::publish, (*ev)->type());
+          !allowed) {
+        result->set_code(grpc::StatusCode::PERMISSION_DENIED);
+        result->set_message(allowed.error().message);
+        result->set_attribute("type");
+        continue;
+      }
     }
     valid.push_back(std::move(*ev));
   }
@@ -116,18 +146,21 @@ grpc::ServerUnaryReactor* BrokerService::PublishBatch(Context* context, const By
 
 grpc::ServerReadReactor<grpc::ByteBuffer>* BrokerService::PublishStream(Context* context,
                                                                        Bytes* out) {
-  return new class PublishStream(ctx_, context, out);  // `class`: this method has the same name
+  // `class`: this method has the same name
+  return new class PublishStream(ctx_, context, out, authenticate_call(ctx_, *context));
 }
 
-grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* BrokerService::Subscribe(Context*) {
-  return new SubscribeStream(ctx_);
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* BrokerService::Subscribe(
+    Context* context) {
+  return new SubscribeStream(ctx_, authenticate_call(ctx_, *context));
 }
 
 grpc::ServerUnaryReactor* BrokerService::CreateSubscription(Context* context, const Bytes* in,
                                                             Bytes* out) {
+  EVMESH_CALLER(who, context);
   return unary<pb::SubscriptionRequest, pb::SubscriptionResponse>(
-      context, in, out, [this](const pb::SubscriptionRequest& request,
-                               pb::SubscriptionResponse& response) -> grpc::Status {
+      context, in, out, [this, &who](const pb::SubscriptionRequest& request,
+                                     pb::SubscriptionResponse& response) -> grpc::Status {
         auto body = json_object(request.json());
         if (!body) return to_status(body.error());
         body->erase("id");  // as POST /subscriptions: the server assigns the id
@@ -135,6 +168,8 @@ grpc::ServerUnaryReactor* BrokerService::CreateSubscription(Context* context, co
         if (!sub) return to_status(sub.error());
         sub->id.clear();
         sub->declared_in_config = false;
+        if (auto owned = take_ownership(ctx_, *sub, *who); !owned)
+          return to_status(owned.error());
         auto created = ctx_.runtime.create(std::move(*sub));
         if (!created) return to_status(created.error());
         response.set_json(dump(*created));
@@ -144,6 +179,7 @@ grpc::ServerUnaryReactor* BrokerService::CreateSubscription(Context* context, co
 
 grpc::ServerUnaryReactor* BrokerService::GetSubscription(Context* context, const Bytes* in,
                                                          Bytes* out) {
+  EVMESH_CALLER(who, context);
   return unary<pb::SubscriptionRequest, pb::SubscriptionResponse>(
       context, in, out, [this](const pb::SubscriptionRequest& request,
                                pb::SubscriptionResponse& response) -> grpc::Status {
@@ -158,6 +194,7 @@ grpc::ServerUnaryReactor* BrokerService::GetSubscription(Context* context, const
 
 grpc::ServerUnaryReactor* BrokerService::ListSubscriptions(Context* context, const Bytes* in,
                                                            Bytes* out) {
+  EVMESH_CALLER(who, context);
   return unary<pb::ListSubscriptionsRequest, pb::ListSubscriptionsResponse>(
       context, in, out, [this](const pb::ListSubscriptionsRequest&,
                                pb::ListSubscriptionsResponse& response) {
@@ -168,9 +205,10 @@ grpc::ServerUnaryReactor* BrokerService::ListSubscriptions(Context* context, con
 
 grpc::ServerUnaryReactor* BrokerService::UpdateSubscription(Context* context, const Bytes* in,
                                                             Bytes* out) {
+  EVMESH_CALLER(who, context);
   return unary<pb::SubscriptionRequest, pb::SubscriptionResponse>(
-      context, in, out, [this](const pb::SubscriptionRequest& request,
-                               pb::SubscriptionResponse& response) -> grpc::Status {
+      context, in, out, [this, &who](const pb::SubscriptionRequest& request,
+                                     pb::SubscriptionResponse& response) -> grpc::Status {
         const auto& id = request.id();
         if (!control::valid_subscription_id(id))
           return {grpc::StatusCode::INVALID_ARGUMENT,
@@ -187,8 +225,14 @@ grpc::ServerUnaryReactor* BrokerService::UpdateSubscription(Context* context, co
         if (!sub) return to_status(sub.error());
         sub->id = id;
         sub->declared_in_config = false;
-        auto done = ctx_.runtime.get(id) ? ctx_.runtime.replace(id, std::move(*sub))
-                                         : ctx_.runtime.create(std::move(*sub));
+        if (auto owned = take_ownership(ctx_, *sub, *who); !owned)
+          return to_status(owned.error());
+        auto existing = ctx_.runtime.get(id);
+        if (existing && ctx_.access)
+          if (auto mine = ctx_.access->authorize_owner(*who, *existing); !mine)
+            return to_status(mine.error());
+        auto done = existing ? ctx_.runtime.replace(id, std::move(*sub))
+                             : ctx_.runtime.create(std::move(*sub));
         if (!done) return to_status(done.error());
         response.set_json(dump(*done));
         return grpc::Status::OK;
@@ -197,14 +241,20 @@ grpc::ServerUnaryReactor* BrokerService::UpdateSubscription(Context* context, co
 
 grpc::ServerUnaryReactor* BrokerService::DeleteSubscription(Context* context, const Bytes* in,
                                                             Bytes* out) {
+  EVMESH_CALLER(who, context);
   return unary<pb::SubscriptionRequest, pb::SubscriptionResponse>(
-      context, in, out, [this](const pb::SubscriptionRequest& request,
-                               pb::SubscriptionResponse& response) -> grpc::Status {
+      context, in, out, [this, &who](const pb::SubscriptionRequest& request,
+                                     pb::SubscriptionResponse& response) -> grpc::Status {
+        if (auto existing = ctx_.runtime.get(request.id()); existing && ctx_.access)
+          if (auto mine = ctx_.access->authorize_owner(*who, *existing); !mine)
+            return to_status(mine.error());
         auto removed = ctx_.runtime.remove(request.id());
         if (!removed) return to_status(removed.error());
         response.set_json(dump(*removed));
         return grpc::Status::OK;
       });
 }
+
+#undef EVMESH_CALLER
 
 }  // namespace evmesh::grpc_adapter

@@ -89,9 +89,12 @@ struct GrpcServer::Impl {
 
 GrpcServer::GrpcServer(boost::asio::any_io_executor ex, control::GrpcListenerConfig config,
                        Runtime& runtime, GroupRegistry& groups,
-                       const DeliveryPolicy& delivery_defaults, const SinkSpec& sink_defaults)
+                       const DeliveryPolicy& delivery_defaults, const SinkSpec& sink_defaults,
+                       std::shared_ptr<control::AccessControl> access)
     : impl_(std::make_unique<Impl>(std::move(ex), std::move(config), runtime, groups,
-                                   delivery_defaults, sink_defaults)) {}
+                                   delivery_defaults, sink_defaults)) {
+  impl_->ctx.access = std::move(access);
+}
 
 GrpcServer::~GrpcServer() {
   if (impl_->server && !impl_->shutdown_thread.joinable()) begin_shutdown(std::chrono::milliseconds(0));

@@ -15,6 +15,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "evmesh/control/access_control.h"
 #include "evmesh/control/config.h"
 #include "evmesh/runtime/runtime.h"
 #include "group_sink.h"
@@ -25,7 +26,8 @@ class GrpcServer {
  public:
   GrpcServer(boost::asio::any_io_executor ex, control::GrpcListenerConfig config, Runtime& runtime,
              GroupRegistry& groups, const DeliveryPolicy& delivery_defaults,
-             const SinkSpec& sink_defaults);
+             const SinkSpec& sink_defaults,
+             std::shared_ptr<control::AccessControl> access = nullptr);
   ~GrpcServer();
 
   Result<void> start();

@@ -12,8 +12,13 @@ namespace evmesh::grpc_adapter {
 namespace pb = ::evmesh::v1;
 
 PublishStream::PublishStream(ServiceContext& ctx, grpc::CallbackServerContext* call,
-                             grpc::ByteBuffer* response)
+                             grpc::ByteBuffer* response, Result<control::Principal> caller)
     : ctx_(ctx), call_(call), response_out_(response) {
+  if (!caller) {  // UNAUTHENTICATED: nothing read, nothing handled
+    Finish(to_status(caller.error()));
+    return;
+  }
+  principal_ = std::move(*caller);
   StartRead(&request_);
 }
 
@@ -58,6 +63,11 @@ void PublishStream::handle(const pb::PublishStreamRequest& request) {
                    "PublishStreamRequest: set `event` or `batch`; the message has neither"});
   }
   if (valid.empty()) return StartRead(&request_);
+  // Like a malformed message: a denied type fails the stream, none of this message is
+  // published (the first denied type refuses the whole message, as HTTP and Publish do).
+  if (ctx_.access)
+    if (auto allowed = ctx_.access->authorize_publish(principal_, valid); !allowed)
+      return fail(to_status(allowed.error()));
   publish_admitted(ctx_, call_, std::move(valid),
                    [this](grpc::Status status, PublishReceipt receipt) {
                      if (!status.ok()) return fail(std::move(status));

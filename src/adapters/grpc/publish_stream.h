@@ -7,9 +7,11 @@
 // and listed (the first kMaxFailures) and the stream goes on; the valid events of a
 // message are published together. The stream fails, ending at once, on a malformed
 // message (INVALID_ARGUMENT), a queue full for longer than grpc.publish_wait
-// (RESOURCE_EXHAUSTED), the deadline (DEADLINE_EXCEEDED) or shutdown (UNAVAILABLE);
-// its trailing metadata `evmesh-processed` then says how many events (published or
-// rejected) were handled before: none after them was published.
+// (RESOURCE_EXHAUSTED), a message with an event type the caller may not publish
+// (PERMISSION_DENIED, docs/security.md), the deadline (DEADLINE_EXCEEDED) or shutdown
+// (UNAVAILABLE); its trailing metadata `evmesh-processed` then says how many events
+// (published or rejected) were handled before: none after them was published. A caller
+// that does not authenticate gets UNAUTHENTICATED before anything is read.
 //
 // Threading: reactions run on gRPC threads, the publish completion on gRPC's or the
 // runtime's; they never overlap (one read or one publish outstanding at a time).
@@ -17,6 +19,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "evmesh/control/auth.h"
 #include "evmesh/v1/broker.grpc.pb.h"
 #include "service_context.h"
 
@@ -26,7 +29,10 @@ class PublishStream final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
   static constexpr int kMaxFailures = 1000;
 
-  PublishStream(ServiceContext& ctx, grpc::CallbackServerContext* call, grpc::ByteBuffer* response);
+  // `caller`: the authenticated principal (caller.h), or the error that ends the
+  // stream at once.
+  PublishStream(ServiceContext& ctx, grpc::CallbackServerContext* call, grpc::ByteBuffer* response,
+                Result<control::Principal> caller);
 
   void OnReadDone(bool ok) override;
   void OnDone() override;
@@ -39,6 +45,7 @@ class PublishStream final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   ServiceContext& ctx_;
   grpc::CallbackServerContext* call_;
   grpc::ByteBuffer* response_out_;
+  control::Principal principal_;
   grpc::ByteBuffer request_;
   ::evmesh::v1::PublishStreamResponse summary_;
   std::uint64_t next_index_ = 0;       // of the next event in the stream

@@ -11,6 +11,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "evmesh/control/access_control.h"
 #include "evmesh/control/config.h"
 #include "evmesh/runtime/runtime.h"
 #include "group_sink.h"
@@ -28,6 +29,7 @@ struct ServiceContext {
   DeliveryPolicy delivery_defaults;
   SinkSpec sink_defaults;
   std::shared_ptr<spdlog::logger> log;
+  std::shared_ptr<control::AccessControl> access;  // null: no authentication (caller.h)
 
   // Serialises creating and removing the runtime subscriptions of dynamic groups
   // (join, last leave). Taken before any group lock.

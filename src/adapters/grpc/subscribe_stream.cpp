@@ -39,8 +39,13 @@ class SubscribeStream::Member final : public GroupMember {
   SubscribeStream* stream_;
 };
 
-SubscribeStream::SubscribeStream(ServiceContext& ctx)
+SubscribeStream::SubscribeStream(ServiceContext& ctx, Result<control::Principal> caller)
     : ctx_(ctx), stream_id_(ctx.next_stream++), member_(std::make_shared<Member>(this)) {
+  if (!caller) {
+    finish(to_status(caller.error()));
+    return;
+  }
+  principal_ = std::move(*caller);
   bool stopping;
   {
     std::lock_guard lock(ctx_.streams_mutex);
@@ -75,6 +80,11 @@ grpc::Status SubscribeStream::start(const pb::SubscribeStart& start) {
     if (!start.group().empty() && start.group() != *name)
       return invalid(fmt::format("group: subscription '{}' feeds group '{}', not '{}'", sub->id,
                                  *name, start.group()));
+    if (ctx_.access && ctx_.access->acl_enabled() && sub->owner != principal_.name)
+      return {grpc::StatusCode::PERMISSION_DENIED,
+              fmt::format("subscription '{}' belongs to {}; principal '{}' may not join it",
+                          sub->id, sub->owner.empty() ? "the operator" : "'" + sub->owner + "'",
+                          principal_.name)};
     group_ = ctx_.groups.find_or_create(*name);
     subscription_id_ = sub->id;
   } else {
@@ -96,6 +106,13 @@ grpc::Status SubscribeStream::start(const pb::SubscribeStart& start) {
       return {grpc::StatusCode::FAILED_PRECONDITION,
               fmt::format("group '{}' is fed by a named subscription; join it with subscription_id",
                           name)};
+    if (group && ctx_.access && ctx_.access->acl_enabled()) {
+      auto existing = ctx_.runtime.get(sub_id);
+      if (existing && existing->owner != principal_.name)
+        return {grpc::StatusCode::PERMISSION_DENIED,
+                fmt::format("group '{}' belongs to '{}'; principal '{}' may not join it", name,
+                            existing->owner, principal_.name)};
+    }
     if (group && group->filters_key != key)
       return invalid(fmt::format("filters: group '{}' already subscribes with filters {}", name,
                                  group->filters_key));
@@ -111,6 +128,12 @@ grpc::Status SubscribeStream::start(const pb::SubscribeStart& start) {
       sub.delivery = ctx_.delivery_defaults;
       sub.delivery.concurrency = kGroupConcurrency;
       sub.delivery.dead_letter.reset();
+      sub.owner = principal_.name;
+      if (ctx_.access)
+        if (auto allowed = ctx_.access->authorize_subscription(principal_, sub); !allowed) {
+          ctx_.groups.erase(name);
+          return to_status(allowed.error());
+        }
       if (auto created = ctx_.runtime.create(std::move(sub)); !created) {
         ctx_.groups.erase(name);
         return to_status(created.error());

@@ -30,7 +30,10 @@ namespace pb = ::evmesh::v1;
 // by deliver() on the delivering thread.
 class SubscribeStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  explicit SubscribeStream(ServiceContext& ctx);
+  // `caller`: the authenticated principal, or the error that ends the stream at once
+  // (UNAUTHENTICATED). A stream's subscription belongs to its principal; joining an
+  // existing subscription's group takes being its owner while an ACL is enabled.
+  SubscribeStream(ServiceContext& ctx, Result<control::Principal> caller);
 
   // Ends the stream with `status` once the write in flight (if any) completes.
   void finish(grpc::Status status);
@@ -55,6 +58,7 @@ class SubscribeStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, g
   std::shared_ptr<Group> group_;         // set by start()
   std::uint64_t member_key_ = 0;
   std::string subscription_id_;
+  control::Principal principal_;
 
   std::mutex mutex_;
   std::deque<grpc::ByteBuffer> outbox_;       // front() is being written when writing_

@@ -15,6 +15,7 @@
 #include "problem.h"
 #include "server_context.h"
 #include "session.h"
+#include "tls.h"
 
 namespace evmesh::http {
 
@@ -116,10 +117,16 @@ void HttpServer::Impl::close_acceptor() {
 }
 
 HttpServer::HttpServer(net::io_context& io, control::HttpListenerConfig config, Runtime& runtime,
-                       const DeliveryPolicy& delivery_defaults, const SinkSpec& sink_defaults)
+                       const DeliveryPolicy& delivery_defaults, const SinkSpec& sink_defaults,
+                       HttpSecurity security)
     : impl_(std::make_shared<Impl>(io, std::make_shared<ServerContext>(std::move(config), runtime,
                                                                        delivery_defaults,
-                                                                       sink_defaults, http_logger()))) {}
+                                                                       sink_defaults, http_logger()))) {
+  auto& ctx = *impl_->ctx;
+  ctx.access = std::move(security.access);
+  ctx.admin = std::move(security.admin);
+  ctx.admin_principals = std::move(security.admin_principals);
+}
 
 HttpServer::~HttpServer() {
   // Pending accepts keep Impl alive; make sure none is left waiting once we go.
@@ -130,6 +137,12 @@ HttpServer::~HttpServer() {
 Result<void> HttpServer::start() {
   auto& cfg = impl_->ctx->config;
   const auto where = fmt::format("{}:{}", cfg.host, cfg.port);
+  const std::string_view listener = impl_->ctx->admin ? "admin" : "http";
+  if (cfg.tls.enabled()) {
+    auto tls = make_server_tls(cfg.tls, fmt::format("{}.tls", listener));
+    if (!tls) return std::unexpected(tls.error());
+    impl_->ctx->tls = std::move(*tls);
+  }
   beast::error_code ec;
   tcp::endpoint endpoint;
   const auto address = net::ip::make_address(cfg.host, ec);
@@ -161,7 +174,8 @@ Result<void> HttpServer::start() {
   const auto local = acceptor.local_endpoint(ec);
   if (ec) return fail_listen("local_endpoint");
   impl_->port.store(local.port());
-  impl_->ctx->log->info("listening on {}:{}", local.address().to_string(), local.port());
+  impl_->ctx->log->info("{}listening on {}:{}{}", impl_->ctx->admin ? "admin " : "", local.address().to_string(),
+                        local.port(), cfg.tls.enabled() ? " (TLS)" : "");
   net::post(acceptor.get_executor(), [impl = impl_] { impl->do_accept(); });
   return {};
 }

@@ -4,21 +4,35 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
+#include "evmesh/control/access_control.h"
 #include "evmesh/control/config.h"
 #include "evmesh/runtime/runtime.h"
 
 namespace evmesh::http {
 
+class AdminRoutes;
+
+// Authentication and the admin role of a listener (docs/security.md).
+struct HttpSecurity {
+  std::shared_ptr<control::AccessControl> access;  // null: no authentication
+  std::shared_ptr<const AdminRoutes> admin;        // set: serve only this table (admin listener)
+  std::vector<std::string> admin_principals;
+};
+
 class HttpServer {
  public:
   HttpServer(boost::asio::io_context& io, control::HttpListenerConfig config, Runtime& runtime,
-             const DeliveryPolicy& delivery_defaults, const SinkSpec& sink_defaults);
+             const DeliveryPolicy& delivery_defaults, const SinkSpec& sink_defaults,
+             HttpSecurity security = {});
   ~HttpServer();
 
-  // Binds and starts accepting. Error names the address when the bind fails.
+  // Loads the TLS certificate (config.tls), binds and starts accepting. Errors name
+  // the address when the bind fails, the key and file when TLS cannot load.
   Result<void> start();
   std::uint16_t port() const;  // the bound port (useful with port 0)
   // Stops accepting new connections; open ones finish their current request and

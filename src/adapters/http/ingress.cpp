@@ -32,7 +32,8 @@ BodyLimit ingress_body_limit(const control::HttpListenerConfig& config, const bh
   return {config.max_event_bytes, "max_event_bytes"};
 }
 
-std::optional<Response> handle_ingress(ServerContext& ctx, Request& req, Later& later) {
+std::optional<Response> handle_ingress(ServerContext& ctx, Request& req,
+                                       const control::Principal& who, Later& later) {
   const std::string content_type(req[bh::field::content_type]);
   const auto headers = binding_headers(req.base());
   auto mode = codec::detect_mode(content_type, headers);
@@ -53,6 +54,10 @@ std::optional<Response> handle_ingress(ServerContext& ctx, Request& req, Later& 
       }
     }
   }
+
+  if (ctx.access)
+    if (auto allowed = ctx.access->authorize_publish(who, *events); !allowed)
+      return problem_response(allowed.error());
 
   // A durable subscription matched: 202 once the store committed the events.
   auto defer = [&later]() -> Runtime::PublishCallback {

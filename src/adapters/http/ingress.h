@@ -16,6 +16,7 @@
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
 
+#include "evmesh/control/auth.h"
 #include "server_context.h"
 
 namespace evmesh::http {
@@ -33,7 +34,9 @@ std::vector<std::pair<std::string, std::string>> binding_headers(
 BodyLimit ingress_body_limit(const control::HttpListenerConfig& config,
                                const boost::beast::http::fields& fields);
 
-// Publishes; nullopt when the answer waits for the store's commit (then `later`).
-std::optional<Response> handle_ingress(ServerContext& ctx, Request& req, Later& later);
+// Publishes when `who` may publish every event's type (ACL), else 403 and nothing is
+// published; nullopt when the answer waits for the store's commit (then `later`).
+std::optional<Response> handle_ingress(ServerContext& ctx, Request& req,
+                                       const control::Principal& who, Later& later);
 
 }  // namespace evmesh::http

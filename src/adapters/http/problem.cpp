@@ -25,6 +25,9 @@ ProblemKind describe(Errc code) {
     case Errc::shutting_down: return {bh::status::service_unavailable, "shutting-down", "Shutting down"};
     case Errc::unavailable:
       return {bh::status::service_unavailable, "store-unavailable", "Event store unavailable"};
+    case Errc::rejected: return {bh::status::bad_request, "rejected", "Rejected by a policy or schema"};
+    case Errc::unauthenticated: return {bh::status::unauthorized, "unauthenticated", "Unauthenticated"};
+    case Errc::permission_denied: return {bh::status::forbidden, "permission-denied", "Permission denied"};
     case Errc::internal: break;
   }
   return {bh::status::internal_server_error, "internal", "Internal server error"};
@@ -49,7 +52,13 @@ Response problem_response(bh::status status, std::string_view type, std::string_
 Response problem_response(const Error& error) {
   const auto kind = describe(error.code);
   auto res = problem_response(kind.status, kind.type, kind.title, error.message, error.pointer);
+  if (!error.details.empty()) {  // e.g. every schema violation, as an extension member
+    auto body = nlohmann::json::parse(res.body());
+    body["violations"] = error.details;
+    res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
   if (error.code == Errc::overloaded || error.code == Errc::unavailable) res.set(bh::field::retry_after, "1");
+  if (error.code == Errc::unauthenticated) res.set(bh::field::www_authenticate, "Bearer realm=\"evmesh\"");
   return res;
 }
 

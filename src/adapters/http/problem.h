@@ -5,7 +5,9 @@
 //
 // `pointer` is our extension member, present when the error names the offending
 // part (a CloudEvents attribute, "/<index>/<attribute>" in a batch, or a
-// subscription property path such as "filters[0].exact"). The Errc -> status mapping
+// subscription property path such as "filters[0].exact"). `violations` (an array of
+// strings) is present when the error lists several reasons, e.g. every schema
+// violation of a rejected event (Error::details). The Errc -> status mapping
 // lives in exactly one function, describe().
 #pragma once
 

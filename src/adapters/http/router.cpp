@@ -5,6 +5,7 @@
 
 #include "admin_api.h"
 #include "dlq_api.h"
+#include "admin_routes.h"
 #include "ingress.h"
 #include "problem.h"
 #include "subscriptions_api.h"
@@ -38,6 +39,31 @@ Response health(ServerContext& ctx, Request& req, bool readiness) {
   return json_response(bh::status::ok, {{"status", readiness ? "ready" : "ok"}});
 }
 
+// The caller's principal: "anonymous" without credentials when that is allowed;
+// without access control (tests, embedding) everyone is anonymous.
+Result<control::Principal> authenticate(ServerContext& ctx, const Request& req,
+                                        const control::PeerCertificate& peer) {
+  if (!ctx.access) return control::Principal{std::string(control::kAnonymous), "anonymous"};
+  const auto authorization = req[bh::field::authorization];
+  return ctx.access->authenticate(
+      {std::string_view(authorization.data(), authorization.size()), &peer}, "http");
+}
+
+Response route_admin(ServerContext& ctx, Request& req, const std::string& path,
+                     const control::PeerCertificate& peer) {
+  auto who = authenticate(ctx, req, peer);
+  if (!who) return problem_response(who.error());
+  const auto& allowed = ctx.admin_principals;
+  const bool any = !who->anonymous() && std::ranges::find(allowed, "*") != allowed.end();
+  if (!any && std::ranges::find(allowed, who->name) == allowed.end()) {
+    ctx.log->warn("denied: principal '{}' on the admin listener ({})", who->name, path);
+    return problem_response(Error::make(
+        Errc::permission_denied,
+        fmt::format("principal '{}' may not use the admin API (see admin.principals)", who->name)));
+  }
+  return ctx.admin->dispatch(ctx, req, path, *who);
+}
+
 }  // namespace
 
 std::optional<std::string> target_path(std::string_view target) {
@@ -65,27 +91,31 @@ BodyLimit body_limit_for(const ServerContext& ctx, bh::verb method, std::string_
   return {ctx.config.max_event_bytes, "max_event_bytes"};
 }
 
-std::optional<Response> route(ServerContext& ctx, Request& req, Later& later) {
+std::optional<Response> route(ServerContext& ctx, Request& req, const control::PeerCertificate& peer,
+                              Later& later) {
   const std::string_view target = req.target();
   const auto path = target_path(target);
   if (!path) {
     return problem_response(bh::status::bad_request, "bad-request", "Bad request",
                             "malformed percent-escape in the request target");
   }
+  if (*path == "/healthz") return health(ctx, req, false);
+  if (*path == "/readyz") return health(ctx, req, true);
+  if (ctx.admin) return route_admin(ctx, req, *path, peer);
+  auto who = authenticate(ctx, req, peer);
+  if (!who) return problem_response(who.error());
   if (*path == "/") {
     if (req.method() != bh::verb::post) return method_not_allowed(req, "POST");
-    return handle_ingress(ctx, req, later);
+    return handle_ingress(ctx, req, *who, later);
   }
-  if (*path == kCollection || *path == "/subscriptions/") return handle_subscriptions(ctx, req);
+  if (*path == kCollection || *path == "/subscriptions/") return handle_subscriptions(ctx, req, *who);
   if (path->starts_with(kCollection) && (*path)[kCollection.size()] == '/') {
     const std::string_view id = std::string_view(*path).substr(kCollection.size() + 1);
     if (id.find('/') != std::string_view::npos) return not_found(target);
-    return handle_subscription(ctx, req, id);
+    return handle_subscription(ctx, req, id, *who);
   }
   if (path->starts_with(kDeadLetterPrefix)) return handle_dead_letters(ctx, req, *path);
   if (path->starts_with("/admin/")) return handle_admin(ctx, req, *path);
-  if (*path == "/healthz") return health(ctx, req, false);
-  if (*path == "/readyz") return health(ctx, req, true);
   return not_found(target);
 }
 

@@ -8,6 +8,11 @@
 //   /healthz               GET             200 {"status":"ok"} while the process runs
 //   /readyz                GET             200 {"status":"ready"}; 503 after stop_accepting()
 //   anything else          404 problem
+//
+// Authentication (when ctx.access is set): every request but /healthz and /readyz
+// carries credentials (control/auth.h) or is refused with 401; the principal is
+// passed on (publish ACL, subscription owner). An admin listener (ctx.admin set)
+// serves its route table instead, to admin.principals only (403 for others).
 #pragma once
 
 #include <cstddef>
@@ -19,6 +24,7 @@
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include "evmesh/control/auth.h"
 #include "server_context.h"
 
 namespace evmesh::http {
@@ -33,7 +39,10 @@ class Later {
 
 // The response, or nullopt when the handler took `later` and answers through it.
 // May throw (e.g. std::bad_alloc); the session turns that into a 500.
-std::optional<Response> route(ServerContext& ctx, Request& req, Later& later);
+// `peer`: the verified TLS client certificate, empty without one. nullopt when the
+// answer waits for the store's commit (then `later`).
+std::optional<Response> route(ServerContext& ctx, Request& req, const control::PeerCertificate& peer,
+                              Later& later);
 
 // The body limit for a request whose header has been read.
 BodyLimit body_limit_for(const ServerContext& ctx, boost::beast::http::verb method,

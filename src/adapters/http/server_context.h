@@ -6,12 +6,17 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
+
+#include <boost/asio/ssl/context.hpp>
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <spdlog/logger.h>
 
+#include "evmesh/control/access_control.h"
 #include "evmesh/control/config.h"
 #include "evmesh/runtime/runtime.h"
 
@@ -26,6 +31,8 @@ struct BodyLimit {
   std::string_view name;
 };
 
+class AdminRoutes;
+
 struct ServerContext {
   ServerContext(control::HttpListenerConfig c, Runtime& r, DeliveryPolicy d, SinkSpec s,
                 std::shared_ptr<spdlog::logger> l)
@@ -37,6 +44,12 @@ struct ServerContext {
   const DeliveryPolicy delivery_defaults;
   const SinkSpec sink_defaults;
   const std::shared_ptr<spdlog::logger> log;
+
+  // Set before start() (docs/security.md). access null: no authentication at all.
+  std::shared_ptr<control::AccessControl> access;
+  std::shared_ptr<boost::asio::ssl::context> tls;   // null: plain TCP
+  std::shared_ptr<const AdminRoutes> admin;         // set: this is the admin listener
+  std::vector<std::string> admin_principals;        // who may use it ("*": anyone authenticated)
 
   std::atomic<bool> accepting{true};        // false after stop_accepting()
   std::atomic<std::size_t> connections{0};  // sessions serving requests

@@ -17,6 +17,7 @@
 #include "parse_buffered.h"
 #include "problem.h"
 #include "router.h"
+#include "tls.h"
 
 namespace evmesh::http {
 
@@ -48,7 +49,7 @@ bool iequals(std::string_view a, std::string_view b) {
 }  // namespace
 
 Session::Session(tcp::socket socket, std::shared_ptr<ServerContext> ctx, bool counted)
-    : stream_(std::move(socket)), ctx_(std::move(ctx)), id_(ctx_->next_connection_id++),
+    : stream_(std::move(socket), ctx->tls.get()), ctx_(std::move(ctx)), id_(ctx_->next_connection_id++),
       counted_(counted) {
   beast::error_code ec;
   stream_.socket().set_option(tcp::no_delay(true), ec);
@@ -62,12 +63,31 @@ Session::~Session() {
 }
 
 void Session::start() {
+  if (auto* tls = stream_.tls()) {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this(), tls] {
+      self->stream_.expires_after(self->ctx_->config.header_timeout);
+      tls->async_handshake(boost::asio::ssl::stream_base::server,
+                           beast::bind_front_handler(&Session::on_handshake, self));
+    });
+    return;
+  }
   net::dispatch(stream_.get_executor(),
                 beast::bind_front_handler(&Session::do_wait_request, shared_from_this()));
 }
 
+void Session::on_handshake(beast::error_code ec) {
+  if (ec) {
+    ctx_->log->debug("[c{}] TLS handshake failed: {}", id_, ec.message());
+    return do_close();
+  }
+  peer_ = peer_certificate(stream_.tls()->native_handle());
+  if (peer_.present()) ctx_->log->debug("[c{}] client certificate {}", id_, peer_.subject_dn);
+  do_wait_request();
+}
+
 void Session::reject(Response res) {
   net::dispatch(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
+    if (self->stream_.tls()) return self->do_close();  // no handshake yet: nothing to answer in
     self->send(std::move(res), /*keep_alive=*/false, /*unread=*/true);
   });
 }
@@ -226,7 +246,7 @@ void Session::dispatch(Request req) {
   later.head = head;
   std::optional<Response> res;
   try {
-    res = route(*ctx_, req, later);
+    res = route(*ctx_, req, peer_, later);
     if (!res) return;  // answered through `later`
   } catch (const std::exception& e) {
     ctx_->log->error("[c{}] {} {}: unhandled exception: {}", id_, method, target, e.what());

@@ -1,6 +1,7 @@
 // One HTTP/1.1 connection: reads requests one at a time, dispatches them (router.h)
 // and writes the response, on the connection's own strand.
 //
+// With TLS the handshake comes first (within header_timeout); then per request:
 // Per request:  wait for the first bytes (idle_timeout; on the first request the
 //               header_timeout deadline from the accept covers wait and header)
 //               -> read the header (header_timeout, max_header_bytes -> 431)
@@ -26,11 +27,12 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include "evmesh/control/auth.h"
 #include "server_context.h"
+#include "server_stream.h"
 
 namespace evmesh::http {
 
@@ -55,6 +57,7 @@ class Session : public std::enable_shared_from_this<Session> {
   using HeaderParser = boost::beast::http::request_parser<boost::beast::http::empty_body>;
   using BodyParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
 
+  void on_handshake(boost::beast::error_code ec);
   void do_wait_request();
   void on_wait_request(boost::beast::error_code ec, std::size_t n);
   void do_read_header();
@@ -73,7 +76,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Answers a failed read when the error calls for a response (431, 413, 400).
   void fail_read(boost::beast::error_code ec, std::string_view phase);
 
-  boost::beast::tcp_stream stream_;
+  ServerStream stream_;
+  control::PeerCertificate peer_;  // a verified TLS client certificate, if any
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<ServerContext> ctx_;
   const std::uint64_t id_;

@@ -14,6 +14,14 @@ namespace bh = boost::beast::http;
 
 namespace {
 
+// The caller becomes the owner; refused when its ACL lets it read none of the
+// types the subscription can match.
+Result<void> take_ownership(ServerContext& ctx, Subscription& sub, const control::Principal& who) {
+  sub.owner = who.name;
+  if (!ctx.access) return {};
+  return ctx.access->authorize_subscription(who, sub);
+}
+
 // Creates `sub` (its id set or empty for a generated one): 201 with Location.
 Response created_response(ServerContext& ctx, Subscription sub) {
   auto created = ctx.runtime.create(std::move(sub));
@@ -33,7 +41,7 @@ Response create_with_id(ServerContext& ctx, Subscription sub) {
   return created_response(ctx, std::move(sub));
 }
 
-Response create(ServerContext& ctx, const Request& req) {
+Response create(ServerContext& ctx, const Request& req, const control::Principal& who) {
   auto body = json_object_body(req);
   if (!body) return problem_response(body.error());
   body->erase("id");  // Subscriptions API: the server assigns the id on create
@@ -41,10 +49,12 @@ Response create(ServerContext& ctx, const Request& req) {
   if (!sub) return problem_response(sub.error());
   sub->id.clear();
   sub->declared_in_config = false;
+  if (auto owned = take_ownership(ctx, *sub, who); !owned) return problem_response(owned.error());
   return created_response(ctx, std::move(*sub));
 }
 
-Response replace(ServerContext& ctx, const Request& req, std::string_view id) {
+Response replace(ServerContext& ctx, const Request& req, std::string_view id,
+                 const control::Principal& who) {
   auto body = json_object_body(req);
   if (!body) return problem_response(body.error());
   if (auto it = body->find("id"); it != body->end()) {
@@ -59,7 +69,12 @@ Response replace(ServerContext& ctx, const Request& req, std::string_view id) {
   if (!sub) return problem_response(sub.error());
   sub->id = std::string(id);
   sub->declared_in_config = false;
-  if (!ctx.runtime.get(id)) return create_with_id(ctx, std::move(*sub));
+  if (auto owned = take_ownership(ctx, *sub, who); !owned) return problem_response(owned.error());
+  auto existing = ctx.runtime.get(id);
+  if (!existing) return create_with_id(ctx, std::move(*sub));
+  if (ctx.access)
+    if (auto mine = ctx.access->authorize_owner(who, *existing); !mine)
+      return problem_response(mine.error());
   auto replaced = ctx.runtime.replace(id, std::move(*sub));
   if (!replaced) return problem_response(replaced.error());
   ctx.log->debug("subscription {} replaced (sink {})", replaced->id, replaced->sink.uri);
@@ -72,27 +87,31 @@ Error unknown(std::string_view id) {
 
 }  // namespace
 
-Response handle_subscriptions(ServerContext& ctx, Request& req) {
+Response handle_subscriptions(ServerContext& ctx, Request& req, const control::Principal& who) {
   switch (req.method()) {
     case bh::verb::get: {
       auto array = nlohmann::json::array();
       for (const auto& sub : ctx.runtime.list()) array.push_back(control::to_json(sub));
       return json_response(bh::status::ok, array);
     }
-    case bh::verb::post: return create(ctx, req);
+    case bh::verb::post: return create(ctx, req, who);
     default: return method_not_allowed(req, "GET, POST");
   }
 }
 
-Response handle_subscription(ServerContext& ctx, Request& req, std::string_view id) {
+Response handle_subscription(ServerContext& ctx, Request& req, std::string_view id,
+                             const control::Principal& who) {
   switch (req.method()) {
     case bh::verb::get: {
       auto sub = ctx.runtime.get(id);
       if (!sub) return problem_response(unknown(id));
       return json_response(bh::status::ok, control::to_json(*sub));
     }
-    case bh::verb::put: return replace(ctx, req, id);
+    case bh::verb::put: return replace(ctx, req, id, who);
     case bh::verb::delete_: {
+      if (auto existing = ctx.runtime.get(id); existing && ctx.access)
+        if (auto mine = ctx.access->authorize_owner(who, *existing); !mine)
+          return problem_response(mine.error());
       auto removed = ctx.runtime.remove(id);
       if (!removed) return problem_response(removed.error());
       ctx.log->debug("subscription {} deleted", id);

@@ -8,15 +8,21 @@
 //
 // Bodies are parsed by control::parse_subscription with the server's delivery and
 // sink defaults; its errors carry the property path as the problem's pointer.
+// A created or replaced subscription is owned by the caller (`who`): it receives only
+// events its owner may subscribe to, and one that can only match denied types is
+// refused with 403 (docs/security.md).
 #pragma once
 
 #include <string_view>
 
+#include "evmesh/control/auth.h"
 #include "server_context.h"
 
 namespace evmesh::http {
 
-Response handle_subscriptions(ServerContext& ctx, Request& req);              // collection
-Response handle_subscription(ServerContext& ctx, Request& req, std::string_view id);  // one
+Response handle_subscriptions(ServerContext& ctx, Request& req,  // collection
+                              const control::Principal& who);
+Response handle_subscription(ServerContext& ctx, Request& req, std::string_view id,  // one
+                             const control::Principal& who);
 
 }  // namespace evmesh::http

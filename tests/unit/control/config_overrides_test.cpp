@@ -94,16 +94,16 @@ TEST_F(OverrideTest, UnknownKeysNameTheFlagOrVariable) {
   expect_error(
       error("", {{"http.prot", "1"}}), "--set", "http.prot",
       "unknown key (http keys: host, port, max_event_bytes, max_batch_bytes, max_header_bytes, "
-      "header_timeout, body_timeout, idle_timeout, max_connections)");
+      "header_timeout, body_timeout, idle_timeout, max_connections, tls)");
   expect_error(error("", {}, {"EVMESH_LOG__LEVL=debug"}), "EVMESH_LOG__LEVL", "log.levl",
                "unknown key (log keys: level, format)");
   expect_error(error("", {{"htp.port", "1"}}), "--set", "htp.port",
-               "unknown key (sections: http, grpc, runtime, webhook, store, log, mqtt, delivery, subscriptions, "
-               "mqtt_bridges)");
+               "unknown key (sections: http, grpc, runtime, webhook, store, log, mqtt, auth, admin, "
+               "encryption, schemas, reload, delivery, subscriptions, mqtt_bridges, acl, policy)");
   expect_error(
       error("", {}, {"EVMESH_HTTP_PORT=1"}), "EVMESH_HTTP_PORT", "http_port",
-      "unknown key (sections: http, grpc, runtime, webhook, store, log, mqtt, delivery, subscriptions, "
-      "mqtt_bridges); separate "
+      "unknown key (sections: http, grpc, runtime, webhook, store, log, mqtt, auth, admin, "
+      "encryption, schemas, reload, delivery, subscriptions, mqtt_bridges, acl, policy); separate "
       "the parts of a key with \"__\", e.g. EVMESH_HTTP__PORT");
   expect_error(
       error("", {}, {"EVMESH_LOG=debug"}), "EVMESH_LOG", "log",
@@ -111,7 +111,7 @@ TEST_F(OverrideTest, UnknownKeysNameTheFlagOrVariable) {
   expect_error(
       error("", {{"http", "{port: 1}"}}), "--set", "http",
       "'http' is a section: set one of its keys (host, port, max_event_bytes, max_batch_bytes, "
-      "max_header_bytes, header_timeout, body_timeout, idle_timeout, max_connections), e.g. "
+      "max_header_bytes, header_timeout, body_timeout, idle_timeout, max_connections, tls), e.g. "
       "--set http.host=...");
   expect_error(
       error("", {{"subscriptions.0.sink", "x"}}), "--set", "subscriptions.0.sink",
@@ -120,7 +120,7 @@ TEST_F(OverrideTest, UnknownKeysNameTheFlagOrVariable) {
   expect_error(
       error("", {{"http.port.x", "1"}}), "--set", "http.port.x",
       "unknown key (http keys: host, port, max_event_bytes, max_batch_bytes, max_header_bytes, "
-      "header_timeout, body_timeout, idle_timeout, max_connections)");
+      "header_timeout, body_timeout, idle_timeout, max_connections, tls)");
 }
 
 TEST_F(OverrideTest, BadValuesNameTheFlagOrVariable) {

@@ -218,12 +218,12 @@ TEST_F(ConfigTest, StructureErrors) {
                       "delivery, subscriptions)");
   EXPECT_CONFIG_ERROR(
       error("http: {}\nhtp:\n  port: 1\n"), file(), 2, "htp",
-      "unknown section (known: http, grpc, runtime, webhook, store, log, mqtt, delivery, subscriptions, "
-      "mqtt_bridges)");
+      "unknown section (known: http, grpc, runtime, webhook, store, log, mqtt, delivery, "
+      "subscriptions, mqtt_bridges, auth, acl, admin, policy, encryption, schemas, reload)");
   EXPECT_CONFIG_ERROR(
       error("http:\n  host: a\n  prot: 1\n"), file(), 3, "http.prot",
       "unknown key (http keys: host, port, max_event_bytes, max_batch_bytes, "
-      "max_header_bytes, header_timeout, body_timeout, idle_timeout, max_connections)");
+      "max_header_bytes, header_timeout, body_timeout, idle_timeout, max_connections, tls)");
   EXPECT_CONFIG_ERROR(error("http:\n  port: 1\n  port: 2\n"), file(), 3, "http.port",
                       "duplicate key");
   EXPECT_CONFIG_ERROR(error("log: {}\nlog: {}\n"), file(), 2, "log", "duplicate key");

@@ -92,6 +92,28 @@ TEST_F(RuntimeTest, RoutesEachEventToEveryMatchingSubscription) {
   EXPECT_EQ(sinks_.at("http://c/")->calls()[0].ev->id(), "2");
 }
 
+// The delivery guard (ACLs at routing): an owned subscription only gets what its
+// owner may receive; unowned (operator) subscriptions are not asked.
+TEST_F(RuntimeTest, DeliveryGuardWithholdsEventsFromOwnedSubscriptionsOnly) {
+  struct NoSecrets final : DeliveryGuard {
+    bool may_receive(std::string_view owner, const Event& ev) const override {
+      return owner == "root" || !ev.type().starts_with("secret.");
+    }
+  };
+  runtime_.set_delivery_guard(std::make_shared<NoSecrets>());
+  auto owned = sub("owned", "http://a/", {});
+  owned.owner = "alice";
+  ASSERT_TRUE(runtime_.create(owned));
+  ASSERT_TRUE(runtime_.create(sub("operator", "http://b/", {})));
+  auto r = publish({make_event("1", "secret.plans"), make_event("2", "public.news")});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->deliveries, 3u);  // operator: both; alice: public.news only
+  ASSERT_TRUE(sinks_.at("http://b/")->wait_calls(2));
+  ASSERT_TRUE(sinks_.at("http://a/")->wait_calls(1));
+  EXPECT_EQ(sinks_.at("http://a/")->calls().size(), 1u);
+  EXPECT_EQ(sinks_.at("http://a/")->calls()[0].ev->id(), "2");
+}
+
 TEST_F(RuntimeTest, FanOutSharesTheEventNotACopy) {
   ASSERT_TRUE(runtime_.create(sub("a", "http://a/", {})));
   ASSERT_TRUE(runtime_.create(sub("b", "http://b/", {})));
