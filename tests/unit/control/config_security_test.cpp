@@ -108,7 +108,7 @@ TEST_F(SecurityConfigTest, TlsAndAdminAreChecked) {
             "3: http.tls.cert_file: cannot read '/nonexistent.crt': No such file or directory");
   write("x", "a.crt");
   EXPECT_EQ(why("http:\n  tls:\n    cert_file: " + file("a.crt") + "\n"),
-            "3: http.tls.key_file: is required: cert_file and key_file go together");
+            "3: http.tls: cert_file and key_file go together: set both (TLS) or neither (plaintext)");
   EXPECT_EQ(why("admin:\n  listen: 127.0.0.1\n"),
             "2: admin.listen: must be host:port (e.g. \"127.0.0.1:9090\"), got \"127.0.0.1\"");
   EXPECT_EQ(why("admin:\n  listen: 127.0.0.1:70000\n"),
