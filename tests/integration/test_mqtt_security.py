@@ -2,6 +2,9 @@
 CONNECT credentials against auth.api_keys (pbkdf2 hashes), publishes refused by the
 ACL (0x87 in 5.0, acknowledged and dropped in 3.1.1), subscribers that only receive
 the types their principal may subscribe to. Real paho clients and raw packets."""
+import pathlib
+import shlex
+import subprocess
 import time
 import unittest
 
@@ -123,6 +126,17 @@ class MqttSecurity(EvmeshTestCase):
                                  [("orders/a", b"o1"), ("orders/b", b"o2")])
                 reader.close()
         self.daemon.wait_for_log("denied: principal 'reader' receive type 'io.evmesh.mqtt.message'")
+
+    def test_the_protocols_doc_example_connects_and_publishes(self):
+        doc = pathlib.Path(__file__).resolve().parents[2] / "docs" / "protocols.md"
+        line = next(l for l in doc.read_text().splitlines() if l.startswith("mosquitto_pub -p 1883 -u device"))
+        args = shlex.split(line.replace("-p 1883", f"-p {self.port}"))
+        out = subprocess.run(args, capture_output=True, text=True, timeout=20)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        wrong = subprocess.run([a if a != "device-pass-1" else "nope" for a in args], capture_output=True,
+                               text=True, timeout=20)
+        self.assertNotEqual(wrong.returncode, 0)
+        self.assertIn("bad user name or password", wrong.stderr.lower())
 
 
 if __name__ == "__main__":
