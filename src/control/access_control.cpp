@@ -133,6 +133,14 @@ bool AccessControl::may_receive(std::string_view owner, const Event& ev) const {
   return false;
 }
 
+bool AccessControl::may_receive_type(std::string_view owner, std::string_view type) const {
+  if (rules()->acl->allows(owner, AclAction::subscribe, type)) return true;
+  count(owner, "receive", type);
+  auth_logger()->info("denied: principal '{}' receive type '{}' (message withheld from an MQTT subscriber)",
+                      shown(owner), shown(type));
+  return false;
+}
+
 bool AccessControl::check(std::string_view principal, AclAction action, std::string_view type) const {
   return rules()->acl->allows(principal, action, type);
 }

@@ -132,7 +132,7 @@ int run(const control::Config& config, control::Overrides overrides) {
   }
   std::optional<mqtt::MqttServer> mqtt_server;
   if (config.mqtt.enabled) {
-    mqtt_server.emplace(io, config.mqtt, runtime);
+    mqtt_server.emplace(io, config.mqtt, runtime, access->get());
     router.mqtt_listener = &mqtt_server->sinks();
     auto started = mqtt_server->start();
     if (started) started = mqtt_server->link_mesh(config.delivery);

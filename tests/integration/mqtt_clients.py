@@ -248,7 +248,7 @@ class Collector:
     """A connected paho client that records every message it receives."""
 
     def __init__(self, port, client_id="", version=5, clean=True, session_expiry=None, userdata=None,
-                 will=None):
+                 will=None, username=None, password=None):
         proto = paho.MQTTv5 if version == 5 else paho.MQTTv311
         kwargs = {"client_id": client_id, "protocol": proto}
         if version != 5:
@@ -261,6 +261,8 @@ class Collector:
         self.client.on_connect = self._on_connect
         if will:
             self.client.will_set(*will)
+        if username is not None or password is not None:
+            self.client.username_pw_set(username, password)
         self.client.loop_start()
         if version == 5:
             p = None

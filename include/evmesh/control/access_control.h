@@ -55,6 +55,8 @@ class AccessControl final : public DeliveryGuard {
   Result<void> authorize_owner(const Principal& who, const Subscription& existing) const;
   // DeliveryGuard: counted and logged as action "receive".
   bool may_receive(std::string_view owner, const Event& ev) const override;
+  // The same check when only the type is at hand (MQTT listener fan-out).
+  bool may_receive_type(std::string_view owner, std::string_view type) const;
 
   // A dry run for the admin API: no counting, no logging.
   bool check(std::string_view principal, AclAction action, std::string_view type) const;

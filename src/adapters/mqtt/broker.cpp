@@ -9,10 +9,11 @@ namespace evmesh::mqtt {
 
 namespace asio = boost::asio;
 
-Broker::Broker(asio::any_io_executor ex, BrokerLimits limits) : ex_(std::move(ex)), limits_(limits) {}
+Broker::Broker(asio::any_io_executor ex, BrokerLimits limits, const control::AccessControl* access)
+    : ex_(std::move(ex)), limits_(limits), access_(access) {}
 
 Broker::Attached Broker::attach(const std::string& client_id, bool clean_start,
-                                const std::shared_ptr<Connection>& conn) {
+                                const std::shared_ptr<Connection>& conn, std::string principal) {
   Attached out;
   SessionPtr old;
   {
@@ -33,6 +34,7 @@ Broker::Attached Broker::attach(const std::string& client_id, bool clean_start,
     }
     std::lock_guard slock(out.session->mutex);
     out.session->attached = true;
+    out.session->principal = std::move(principal);
     out.session->owner = conn.get();
     out.session->connection = conn;
     out.session->flush_scheduled = false;
@@ -192,6 +194,10 @@ void Broker::offer(const SessionPtr& s, Delivery d) {
   {
     std::lock_guard lock(s->mutex);
     if (s->ended || (!s->attached && d.qos == 0)) return;
+    if (access_ && !d.msg->type.empty() && !access_->may_receive_type(s->principal, d.msg->type)) {
+      ++s->withheld;
+      return;
+    }
     if (s->queue.size() >= limits_.max_queued_messages) {
       ++s->dropped;
       return;

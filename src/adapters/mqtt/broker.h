@@ -16,6 +16,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "evmesh/control/access_control.h"
 #include "message.h"
 #include "session.h"
 #include "topic_tree.h"
@@ -36,7 +37,9 @@ struct BrokerStats {
 
 class Broker : public std::enable_shared_from_this<Broker> {
  public:
-  Broker(boost::asio::any_io_executor ex, BrokerLimits limits);
+  // `access` (may be null: no checks) decides which message types a session's
+  // principal may receive; it must outlive the broker.
+  Broker(boost::asio::any_io_executor ex, BrokerLimits limits, const control::AccessControl* access = nullptr);
 
   struct Attached {
     SessionPtr session;
@@ -44,7 +47,8 @@ class Broker : public std::enable_shared_from_this<Broker> {
     std::shared_ptr<Connection> previous;    // a connection to take over from (tell it)
   };
   // CONNECT accepted: finds or (re)creates the session for `client_id`.
-  Attached attach(const std::string& client_id, bool clean_start, const std::shared_ptr<Connection>& conn);
+  Attached attach(const std::string& client_id, bool clean_start, const std::shared_ptr<Connection>& conn,
+                  std::string principal = {});
 
   // The connection ended. `expiry` in seconds (0 = the session ends now). `will`
   // (may be null) is published after `will_delay` unless the client returns first.
@@ -62,7 +66,8 @@ class Broker : public std::enable_shared_from_this<Broker> {
   // Returns true when the subscription existed.
   bool unsubscribe(const SessionPtr& s, const std::string& filter);
 
-  // Queues one delivery on a session and wakes its connection.
+  // Queues one delivery on a session and wakes its connection; withholds (counted
+  // by AccessControl) a typed message the session's principal may not receive.
   void offer(const SessionPtr& s, Delivery d);
 
   BrokerStats stats() const;
@@ -76,6 +81,7 @@ class Broker : public std::enable_shared_from_this<Broker> {
 
   boost::asio::any_io_executor ex_;
   BrokerLimits limits_;
+  const control::AccessControl* access_;
   mutable std::mutex sessions_mutex_;
   std::unordered_map<std::string, SessionPtr> sessions_;
   mutable std::shared_mutex tree_mutex_;

@@ -58,6 +58,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_unsubscribe(const Unsubscribe& u);
   void on_disconnect(const Disconnect& d);
   std::optional<std::uint8_t> accept_inbound(Publish& p, MessagePtr& msg);
+  // PUBLISH refused (ACL or not a CloudEvent): the ack says so in 5.0 (3.1.1 has no
+  // way to say no: a normal ack, the message is dropped).
+  void refuse_publish(const Publish& p, const std::string& topic, std::uint8_t reason, const std::string& why);
 
   // Writing
   void send(const Packet& p);
@@ -103,6 +106,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool connack_sent_ = false;
   std::chrono::milliseconds keepalive_span_{0};
   SessionPtr session_;
+  control::Principal principal_;  // who CONNECT authenticated as
   std::uint32_t session_expiry_ = 0;
   bool connect_expiry_zero_ = true;
   MessagePtr will_;

@@ -9,6 +9,11 @@
 // - A client id already connected: the old connection is closed (0x8E in 5.0) and
 //   the session continues unless Clean Start.
 // - Enhanced authentication (5.0 Authentication Method) is not offered: 0x8C.
+// - Credentials (docs/security.md): a user name or password is checked by
+//   AccessControl::authenticate_password (api_keys principal + key, or a JWT as the
+//   password); wrong ones get 0x86 (3.1.1: 0x04). Neither is anonymous, accepted
+//   only while AccessControl allows it, else 0x87 (3.1.1: 0x05). Refusals are
+//   counted and logged by AccessControl as "unauthenticated".
 #include <random>
 
 #include "connection.h"
@@ -59,6 +64,18 @@ void Connection::on_connect(Connect&& c) {
   if (v5 && c.props.auth_method)
     return refuse(reason::bad_auth_method, reason::v3_server_unavailable,
                   "authentication method '" + *c.props.auth_method + "' is not supported");
+  if (ctx_->access) {
+    if (c.username || c.password) {
+      auto who = ctx_->access->authenticate_password(c.username.value_or(""), c.password.value_or(""), "mqtt");
+      if (!who)
+        return refuse(reason::bad_username_password, reason::v3_bad_username_password, who.error().message);
+      principal_ = std::move(*who);
+    } else {
+      auto who = ctx_->access->authenticate({}, "mqtt");
+      if (!who) return refuse(reason::not_authorized, reason::v3_not_authorized, who.error().message);
+      principal_ = std::move(*who);
+    }
+  }
   bool assigned = false;
   if (c.client_id.empty()) {
     if (!v5 && !c.clean_start)
@@ -90,7 +107,7 @@ void Connection::on_connect(Connect&& c) {
   }
   keepalive_span_ = std::chrono::milliseconds(c.keep_alive) * 1500;  // 1.5 x seconds
 
-  auto attached = ctx_->broker->attach(client_id_, c.clean_start, shared_from_this());
+  auto attached = ctx_->broker->attach(client_id_, c.clean_start, shared_from_this(), principal_.name);
   session_ = attached.session;
   if (attached.previous) attached.previous->take_over();
 
@@ -104,8 +121,8 @@ void Connection::on_connect(Connect&& c) {
   }
   send(ack);
   connack_sent_ = true;
-  ctx_->log->debug("{}: connected, MQTT {}, clean start {}, session present {}, keep alive {}s", tag(),
-                   v5 ? "5.0" : "3.1.1", c.clean_start, attached.present, c.keep_alive);
+  ctx_->log->debug("{}: connected, MQTT {}, clean start {}, session present {}, keep alive {}s, principal '{}'",
+                   tag(), v5 ? "5.0" : "3.1.1", c.clean_start, attached.present, c.keep_alive, principal_.name);
   if (keepalive_span_.count() > 0)
     arm_keepalive(keepalive_span_);
   else

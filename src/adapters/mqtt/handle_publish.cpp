@@ -7,6 +7,12 @@
 // - The mesh sees every message first (MeshLink::ingest): a message that claims to
 //   be a CloudEvent but is not a valid one is refused whole (5.0: the ack carries
 //   0x99 and a reason string; 3.1.1 has no way to say no, it is logged and dropped).
+// - ACL (docs/security.md): while one is enabled every PUBLISH is decoded to its
+//   CloudEvent first and the connection's principal must be allowed to publish its
+//   type; else 5.0 QoS 1/2 get 0x87 with a reason string. MQTT 3.1.1 has no reason
+//   code (3.3.5): we acknowledge normally and drop the message rather than close,
+//   so a client is not driven into a reconnect-and-resend loop. QoS 0 is dropped.
+//   Every refusal is counted and logged by AccessControl (action "publish").
 // - Topic aliases (5.0 3.3.2.3.4): an alias with a topic sets it, an alias alone
 //   uses it; 0 or above our Topic Alias Maximum is 0x94, an unknown one 0x82.
 // - Outbound: PUBACK / PUBCOMP free an in-flight slot (receive maximum) and pull
@@ -49,23 +55,38 @@ std::optional<std::uint8_t> Connection::accept_inbound(Publish& p, MessagePtr& o
   if (m->props.message_expiry) m->expires_at = Clock::now() + std::chrono::seconds(*m->props.message_expiry);
   m->origin_client = client_id_;
   out = m;
-  std::uint8_t code = reason::success;
+  EventPtr decoded;
+  if (ctx_->access && ctx_->mesh && ctx_->access->acl_enabled()) {
+    auto ev = ctx_->mesh->decode(*m, client_id_, version_);
+    if (!ev) {
+      refuse_publish(p, m->topic, ev.error().reason, ev.error().message);
+      return std::nullopt;
+    }
+    if (auto ok = ctx_->access->authorize(principal_, control::AclAction::publish, (*ev)->type()); !ok) {
+      refuse_publish(p, m->topic, reason::not_authorized, ok.error().message);
+      return std::nullopt;
+    }
+    m->type = (*ev)->type();  // subscribers are checked against it (Broker::offer)
+    decoded = std::move(*ev);
+  }
   if (ctx_->mesh) {
-    auto refused = ctx_->mesh->ingest(*m, client_id_, version_);
-    if (refused) {
-      ctx_->log->debug("{}: PUBLISH on '{}' refused: {}", tag(), m->topic, refused->message);
-      if (version_ == kMqtt5 && p.qos > 0) {
-        Ack ack{p.qos == 1 ? PacketType::puback : PacketType::pubrec, p.packet_id, refused->reason, {}};
-        if (problem_info_) ack.props.reason_string = refused->message.substr(0, 512);
-        send(ack);
-      } else if (p.qos > 0) {
-        send(Ack{p.qos == 1 ? PacketType::puback : PacketType::pubrec, p.packet_id, reason::success, {}});
-      }
+    if (auto refused = ctx_->mesh->ingest(*m, client_id_, version_, std::move(decoded))) {
+      refuse_publish(p, m->topic, refused->reason, refused->message);
       return std::nullopt;
     }
   }
   ctx_->broker->publish(m);
-  return code;
+  return reason::success;
+}
+
+void Connection::refuse_publish(const Publish& p, const std::string& topic, std::uint8_t code,
+                                const std::string& why) {
+  ctx_->log->debug("{}: PUBLISH on '{}' refused: {}", tag(), topic, why);
+  if (p.qos == 0) return;
+  const bool v5 = version_ == kMqtt5;
+  Ack ack{p.qos == 1 ? PacketType::puback : PacketType::pubrec, p.packet_id, v5 ? code : reason::success, {}};
+  if (v5 && problem_info_) ack.props.reason_string = why.substr(0, 512);
+  send(ack);
 }
 
 void Connection::on_publish(Publish&& p) {

@@ -89,20 +89,32 @@ bool MeshLink::others_listening() const {
   return s.base + s.runs > s.dead + 1;
 }
 
-std::optional<IngestRefusal> MeshLink::ingest(const Message& m, const std::string& client_id,
-                                              std::uint8_t version) {
-  if (!others_listening()) return std::nullopt;
+std::expected<EventPtr, IngestRefusal> MeshLink::decode(const Message& m, const std::string& client_id,
+                                                       std::uint8_t version) const {
   codec::MqttMessage mm{m.topic, *m.payload, m.qos, m.retain, version, m.props.content_type,
                         m.props.user_properties};
   codec::MqttIngestDefaults defaults{client_id, options_.source_prefix, options_.topic_types,
                                      options_.default_type};
   auto ev = codec::decode_mqtt(std::move(mm), defaults);
   if (!ev)
-    return IngestRefusal{reason_for(ev.error().code),
-                         "not a valid CloudEvent: " +
-                             (ev.error().pointer.empty() || ev.error().message.find(ev.error().pointer) != std::string::npos
-                                  ? ev.error().message
-                                  : ev.error().pointer + ": " + ev.error().message)};
+    return std::unexpected(IngestRefusal{
+        reason_for(ev.error().code),
+        "not a valid CloudEvent: " +
+            (ev.error().pointer.empty() || ev.error().message.find(ev.error().pointer) != std::string::npos
+                 ? ev.error().message
+                 : ev.error().pointer + ": " + ev.error().message)});
+  return *ev;
+}
+
+std::optional<IngestRefusal> MeshLink::ingest(const Message& m, const std::string& client_id,
+                                              std::uint8_t version, EventPtr decoded) {
+  if (!others_listening()) return std::nullopt;
+  if (!decoded) {
+    auto ev = decode(m, client_id, version);
+    if (!ev) return std::move(ev.error());
+    decoded = std::move(*ev);
+  }
+  auto ev = &decoded;
   {
     std::lock_guard lock(own_mutex_);
     own_.emplace(ev->get(), *ev);
@@ -131,6 +143,7 @@ MessagePtr MeshLink::to_message(const Event& ev) const {
   auto m = std::make_shared<Message>();
   m->topic = std::move(topic);
   m->qos = options_.event_qos;
+  m->type = ev.type();
   m->payload = std::make_shared<const std::string>(std::move(v5.payload));
   m->props.content_type = std::move(v5.content_type);
   m->props.user_properties = std::move(v5.user_properties);

@@ -11,6 +11,7 @@
 //    (by identity, not by an attribute) and skips them, so nothing loops.
 #pragma once
 
+#include <expected>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -52,7 +53,12 @@ class MeshLink {
 
   // Any thread. nullopt when the mesh admitted the message (or nobody outside MQTT
   // listens); otherwise why not.
-  std::optional<IngestRefusal> ingest(const Message& m, const std::string& client_id, std::uint8_t version);
+  // `decoded`: the event decode() already made of `m` (the ACL needed its type).
+  std::optional<IngestRefusal> ingest(const Message& m, const std::string& client_id, std::uint8_t version,
+                                      EventPtr decoded = nullptr);
+  // The CloudEvent a PUBLISH becomes (codec/mqtt_binding.h), or why it is not one.
+  std::expected<EventPtr, IngestRefusal> decode(const Message& m, const std::string& client_id,
+                                                std::uint8_t version) const;
 
   // Sink side: publishes an event from the mesh to MQTT subscribers.
   void deliver(const EventPtr& ev);

@@ -28,6 +28,9 @@ struct Message {
   // re-encoded structured for them); null = same payload as 5.0.
   PayloadPtr payload_v311;
   std::string origin_client;  // for No Local; empty for events from the mesh
+  // The CloudEvent type, for the per-subscriber ACL check: always set for events
+  // from the mesh, for MQTT publishes only while an ACL is enabled (empty: unchecked).
+  std::string type;
   std::optional<Clock::time_point> expires_at;  // message expiry interval
 
   const std::string& payload_for(std::uint8_t version) const {

@@ -38,7 +38,8 @@ MeshOptions mesh_options(const control::MqttListenerConfig& c) {
 }  // namespace
 
 struct MqttServer::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, const control::MqttListenerConfig& config, Runtime& runtime)
+  Impl(asio::io_context& io, const control::MqttListenerConfig& config, Runtime& runtime,
+       const control::AccessControl* access)
       : io(io), config(config), acceptor(asio::make_strand(io)), retry(acceptor.get_executor()) {
     ctx = std::make_shared<ServerContext>();
     ctx->limits = ConnectionLimits{static_cast<std::uint32_t>(config.max_packet_bytes), config.receive_maximum,
@@ -49,7 +50,9 @@ struct MqttServer::Impl : std::enable_shared_from_this<Impl> {
                      static_cast<std::uint32_t>(
                          std::min<long long>(std::chrono::duration_cast<std::chrono::seconds>(config.max_session_expiry).count(),
                                              0xFFFFFFFE)),
-                     config.max_retained_messages});
+                     config.max_retained_messages},
+        access);
+    ctx->access = access;
     ctx->log = mqtt_logger();
     mesh = std::make_unique<MeshLink>(runtime, mesh_options(config), ctx->broker);
     ctx->mesh = mesh.get();
@@ -98,8 +101,9 @@ struct MqttServer::Impl : std::enable_shared_from_this<Impl> {
   std::atomic<std::uint16_t> port{0};
 };
 
-MqttServer::MqttServer(asio::io_context& io, const control::MqttListenerConfig& config, Runtime& runtime)
-    : impl_(std::make_shared<Impl>(io, config, runtime)) {}
+MqttServer::MqttServer(asio::io_context& io, const control::MqttListenerConfig& config, Runtime& runtime,
+                       const control::AccessControl* access)
+    : impl_(std::make_shared<Impl>(io, config, runtime, access)) {}
 
 MqttServer::~MqttServer() = default;
 

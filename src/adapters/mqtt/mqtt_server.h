@@ -10,6 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "evmesh/control/access_control.h"
 #include "evmesh/control/config.h"
 #include "evmesh/runtime/runtime.h"
 
@@ -22,7 +23,9 @@ inline constexpr std::string_view kListenerProtocol = "MQTT-LISTENER";
 
 class MqttServer {
  public:
-  MqttServer(boost::asio::io_context& io, const control::MqttListenerConfig& config, Runtime& runtime);
+  // `access` (may be null: no authentication) must outlive the server.
+  MqttServer(boost::asio::io_context& io, const control::MqttListenerConfig& config, Runtime& runtime,
+             const control::AccessControl* access = nullptr);
   ~MqttServer();
 
   // The sink factory for the listener's own subscription (protocol kListenerProtocol).

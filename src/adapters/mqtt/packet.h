@@ -35,6 +35,7 @@ inline constexpr std::uint8_t protocol_error = 0x82;
 inline constexpr std::uint8_t implementation_specific = 0x83;
 inline constexpr std::uint8_t unsupported_protocol_version = 0x84;
 inline constexpr std::uint8_t client_id_not_valid = 0x85;
+inline constexpr std::uint8_t bad_username_password = 0x86;
 inline constexpr std::uint8_t not_authorized = 0x87;
 inline constexpr std::uint8_t server_unavailable = 0x88;
 inline constexpr std::uint8_t server_busy = 0x89;
@@ -57,6 +58,8 @@ inline constexpr std::uint8_t shared_subscriptions_not_supported = 0x9E;
 inline constexpr std::uint8_t v3_unacceptable_protocol = 0x01;
 inline constexpr std::uint8_t v3_identifier_rejected = 0x02;
 inline constexpr std::uint8_t v3_server_unavailable = 0x03;
+inline constexpr std::uint8_t v3_bad_username_password = 0x04;
+inline constexpr std::uint8_t v3_not_authorized = 0x05;
 inline constexpr std::uint8_t v3_suback_failure = 0x80;
 }  // namespace reason
 

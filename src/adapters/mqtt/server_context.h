@@ -29,6 +29,8 @@ struct ServerContext {
   ConnectionLimits limits;
   std::shared_ptr<Broker> broker;
   MeshLink* mesh = nullptr;  // null: MQTT only (unit tests)
+  // Authentication at CONNECT, publish checks (docs/security.md); null: none (unit tests).
+  const control::AccessControl* access = nullptr;
   std::shared_ptr<spdlog::logger> log;
   std::atomic<std::size_t> connections{0};
   std::atomic<std::uint64_t> next_connection_id{1};

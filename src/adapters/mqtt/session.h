@@ -53,6 +53,8 @@ class Session {
   std::uint64_t generation = 0;   // bumped on every attach/detach: stale timers give up
   std::uint32_t expiry_interval = 0;
   std::uint64_t dropped = 0;      // deliveries refused because the queue was full
+  std::uint64_t withheld = 0;     // deliveries the ACL refused (type not subscribable)
+  std::string principal;          // who the last CONNECT authenticated as (ACL checks)
 
   // Next free packet identifier for an outgoing QoS 1/2 message; 0 when all 65535
   // are in flight. Caller holds `mutex`.
