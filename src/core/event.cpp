@@ -1,7 +1,10 @@
 #include "evmesh/core/event.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
+
+#include "evmesh/core/timestamp.h"
 
 namespace evmesh {
 namespace {
@@ -137,6 +140,29 @@ bool valid_timestamp(std::string_view s) {
   if (s.size() - i != 6 || !digits(s, i + 1, 2) || s[i + 3] != ':' || !digits(s, i + 4, 2))
     return false;
   return number(s, i + 1, 2) <= 23 && number(s, i + 4, 2) <= 59;
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view s) {
+  using namespace std::chrono;
+  if (!valid_timestamp(s)) return std::nullopt;
+  // system_clock counts nanoseconds: it spans the years 1678..2262 only.
+  if (number(s, 0, 4) >= 2262) return system_clock::time_point::max();
+  if (number(s, 0, 4) <= 1678) return system_clock::time_point::min();
+  const year_month_day date{year{number(s, 0, 4)}, month{static_cast<unsigned>(number(s, 5, 2))},
+                            day{static_cast<unsigned>(number(s, 8, 2))}};
+  auto t = sys_days{date} + hours{number(s, 11, 2)} + minutes{number(s, 14, 2)} +
+           seconds{std::min(number(s, 17, 2), 59)};
+  microseconds frac{0};
+  std::size_t i = 19;
+  if (s[i] == '.') {
+    std::int64_t scale = 100000;
+    for (++i; i < s.size() && is_digit(s[i]); ++i, scale /= 10)
+      frac += microseconds{(s[i] - '0') * scale};
+  }
+  system_clock::time_point at{duration_cast<system_clock::duration>(t.time_since_epoch() + frac)};
+  if (s[i] == 'Z' || s[i] == 'z') return at;
+  const minutes offset = hours{number(s, i + 1, 2)} + minutes{number(s, i + 4, 2)};
+  return s[i] == '+' ? at - offset : at + offset;  // local time = UTC + offset
 }
 
 bool valid_integer(std::string_view s) {

@@ -6,6 +6,8 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "evmesh/core/timestamp.h"
+
 namespace evmesh {
 namespace {
 
@@ -89,7 +91,7 @@ void Dispatcher::drain_inbox() {
       release();
       continue;
     }
-    queue_.push_back(std::make_shared<Item>(Item{std::move(ev), accepted, 0, false, offset, 0}));
+    queue_.push_back(make_item(std::move(ev), accepted, offset, 0));
   }
   draining_.clear();
   pump();
@@ -106,7 +108,20 @@ void Dispatcher::pump() {
   }
 }
 
+std::shared_ptr<Dispatcher::Item> Dispatcher::make_item(EventPtr ev, Clock::time_point accepted,
+                                                       std::uint64_t offset, std::uint64_t dlq_id) {
+  auto item = std::make_shared<Item>(Item{std::move(ev), accepted, 0, false, offset, dlq_id});
+  // An expirytime that is no valid timestamp never expires: the event is delivered
+  // as published rather than lost over a malformed extension. A redrive is an
+  // explicit request to deliver, so it ignores the expiry it may have died of.
+  if (auto at = item->ev->attribute("expirytime"); at && !dlq_id)
+    item->expires = parse_timestamp(*at).value_or(std::chrono::system_clock::time_point::max());
+  return item;
+}
+
 void Dispatcher::attempt(std::shared_ptr<Item> item) {
+  if (!item->dead_lettering && std::chrono::system_clock::now() >= item->expires)
+    return expire(std::move(item));
   ++item->attempts;
   if (window_ > 1 && !item->dead_lettering) {
     ordered_.push_back(item);
@@ -245,6 +260,20 @@ void Dispatcher::give_up(std::shared_ptr<Item> item, const DeliveryOutcome& last
   attempt(std::move(item));
 }
 
+void Dispatcher::expire(std::shared_ptr<Item> item) {
+  // Posted, not called: pump() may meet many expired items in a row, and giving up
+  // inline would recurse through finish_one() -> pump() once per item.
+  asio::post(strand_, [self = shared_from_this(), item = std::move(item)]() mutable {
+    if (self->stopped_) {
+      self->dropped_.fetch_add(1, std::memory_order_relaxed);
+      return self->finish_one();
+    }
+    DeliveryOutcome outcome{DeliveryOutcome::Kind::permanent, 0,
+                            "expired at " + std::string(*item->ev->attribute("expirytime")), {}};
+    self->give_up(std::move(item), outcome, "expired");
+  });
+}
+
 void Dispatcher::redrive(const Event& dead, std::uint64_t dlq_id) {
   EventBuilder original(dead);
   for (auto name : {"deadletterreason", "deadletterstatus", "deadletterattempts", "deadlettererror",
@@ -255,7 +284,7 @@ void Dispatcher::redrive(const Event& dead, std::uint64_t dlq_id) {
                                ev.error().message);
   force_reserve();
   queued_.fetch_add(1, std::memory_order_relaxed);
-  auto item = std::make_shared<Item>(Item{std::move(*ev), Clock::now(), 0, false, 0, dlq_id});
+  auto item = make_item(std::move(*ev), Clock::now(), 0, dlq_id);
   asio::post(strand_, [self = shared_from_this(), item = std::move(item)]() mutable {
     if (self->stopped_) {
       self->queued_.fetch_sub(1, std::memory_order_relaxed);

@@ -107,7 +107,13 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
     bool dead_lettering = false;  // now going to the dead-letter sink
     std::uint64_t offset = 0;     // store offset (durable only)
     std::uint64_t dlq_id = 0;     // being redriven from the store's dead-letter queue
+    // From the event's `expirytime` (parsed once): not delivered after it.
+    std::chrono::system_clock::time_point expires = std::chrono::system_clock::time_point::max();
   };
+  static std::shared_ptr<Item> make_item(EventPtr ev, Clock::time_point accepted, std::uint64_t offset,
+                                         std::uint64_t dlq_id);
+  // Dead-letters an expired item (reason `expired`) instead of attempting it.
+  void expire(std::shared_ptr<Item> item);
   void drain_inbox();
   // Deliveries allowed in flight: `concurrency`, or the sink's ordered window.
   std::size_t limit() const { return policy_.concurrency > 1 ? policy_.concurrency : window_; }

@@ -1,6 +1,7 @@
 #include "evmesh/runtime/dispatcher.h"
 
 #include <algorithm>
+#include <ctime>
 #include <future>
 #include <map>
 #include <thread>
@@ -9,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include "evmesh/core/timestamp.h"
 #include "scripted_sink.h"
 
 namespace evmesh {
@@ -355,6 +357,113 @@ TEST_F(DispatcherTest, ManyPublishersOneDispatcherLoseNothing) {
     if (!fresh) EXPECT_GT(n, it->second) << id;
     it->second = n;
   }
+}
+
+
+// ---- per-event TTL (expirytime) ----
+
+EventPtr expiring_event(std::string id, std::string expirytime) {
+  EventBuilder b(*make_event(std::move(id)));
+  b.set("expirytime", std::move(expirytime));
+  return std::move(b).build().value();
+}
+
+std::string rfc3339_from_now(std::chrono::milliseconds delta) {
+  auto t = std::chrono::system_clock::now() + delta;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return std::string(buf) + "." + std::to_string(1000 + ms).substr(1) + "Z";
+}
+
+TEST(ParseTimestamp, ReadsOffsetsAndFractions) {
+  using namespace std::chrono;
+  auto utc = parse_timestamp("2027-02-26T10:00:00Z");
+  ASSERT_TRUE(utc);
+  EXPECT_EQ(*utc, sys_days{2027y / 2 / 26} + 10h);
+  EXPECT_EQ(parse_timestamp("2027-02-26T12:30:00+02:30"), utc);
+  EXPECT_EQ(*parse_timestamp("2027-02-26T10:00:00.25Z") - *utc, 250ms);
+  EXPECT_EQ(parse_timestamp("2027-02-26 10:00:00Z"), std::nullopt);
+  EXPECT_EQ(parse_timestamp("tomorrow"), std::nullopt);
+}
+
+TEST_F(DispatcherTest, ExpiredEventIsDeadLetteredUndelivered) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::ok(); });
+  auto dlq = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                            [](const Event&, int) { return testing::ok(); });
+  auto d = make(fast_policy(), sink, dlq);
+  push(*d, expiring_event("old", "2001-01-01T00:00:00Z"));
+  push(*d, expiring_event("fresh", "2999-01-01T00:00:00Z"));
+  ASSERT_TRUE(dlq->wait_calls(1));
+  ASSERT_TRUE(sink->wait_calls(1));
+  wait_idle(*d);
+  ASSERT_EQ(sink->calls().size(), 1u);
+  EXPECT_EQ(sink->calls()[0].ev->id(), "fresh");
+  auto dead = dlq->calls().at(0).ev;
+  EXPECT_EQ(dead->id(), "old");
+  EXPECT_EQ(*dead->attribute("deadletterreason"), "expired");
+  EXPECT_EQ(*dead->attribute("deadletterattempts"), "0");
+  EXPECT_EQ(*dead->attribute("deadlettererror"), "expired at 2001-01-01T00:00:00Z");
+  EXPECT_EQ(d->stats().dead_lettered, 1u);
+  EXPECT_EQ(d->stats().delivered, 1u);
+}
+
+TEST_F(DispatcherTest, EventExpiringWhileRetriedStopsBeforeTheNextAttempt) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::retry(503); });
+  auto dlq = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                            [](const Event&, int) { return testing::ok(); });
+  auto policy = fast_policy();
+  policy.retry.max_attempts = 1000;
+  auto d = make(policy, sink, dlq);
+  push(*d, expiring_event("soon", rfc3339_from_now(150ms)));
+  ASSERT_TRUE(dlq->wait_calls(1));
+  EXPECT_EQ(*dlq->calls().at(0).ev->attribute("deadletterreason"), "expired");
+  EXPECT_GE(sink->calls().size(), 1u);
+  EXPECT_LT(sink->calls().size(), 100u);
+}
+
+TEST_F(DispatcherTest, ExpiredTransientEventWithoutDeadLetterSinkIsDroppedAndCounted) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::ok(); });
+  auto d = make(fast_policy(), sink);
+  push(*d, expiring_event("old", "2001-01-01T00:00:00Z"));
+  wait_idle(*d);
+  EXPECT_TRUE(sink->calls().empty());
+  EXPECT_EQ(d->stats().dropped, 1u);
+}
+
+TEST_F(DispatcherTest, MalformedExpirytimeNeverExpires) {
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::ok(); });
+  auto d = make(fast_policy(), sink);
+  push(*d, expiring_event("m", "yesterday"));
+  ASSERT_TRUE(sink->wait_calls(1));
+  wait_idle(*d);
+  EXPECT_EQ(d->stats().delivered, 1u);
+}
+
+TEST_F(DispatcherTest, ExpiredDurableEventGoesToTheStoreDeadLetterQueue) {
+  auto store = store::make_memory_store();
+  std::vector<EventPtr> batch{expiring_event("old", "2001-01-01T00:00:00Z")};
+  auto offset = store->append(batch);
+  ASSERT_TRUE(offset);
+  auto sink = std::make_shared<ScriptedSink>(io_.get_executor(),
+                                             [](const Event&, int) { return testing::ok(); });
+  auto d = std::make_shared<Dispatcher>(io_.get_executor(), "sub-1", fast_policy(), sink, nullptr,
+                                        store.get());
+  ASSERT_TRUE(d->try_reserve());
+  d->push(batch[0], Dispatcher::Clock::now(), *offset);
+  wait_idle(*d);
+  EXPECT_TRUE(sink->calls().empty());
+  auto dead = store->dlq_get("sub-1", *offset);
+  ASSERT_TRUE(dead);
+  EXPECT_EQ(*(*dead)->attribute("deadletterreason"), "expired");
+  EXPECT_EQ(d->durable_cursor(*offset), *offset);  // settled: the cursor may pass it
 }
 
 }  // namespace
