@@ -306,7 +306,9 @@ TEST_F(DispatcherTest, PipelinedPermanentFailureDeadLettersBeforeTheFollowers) {
   auto calls = sink->calls();
   auto resent = std::find_if(calls.begin(), calls.end(), [](const auto& c) { return c.ev->id() == "2"; });
   resent = std::find_if(resent + 1, calls.end(), [](const auto& c) { return c.ev->id() == "2"; });
-  if (resent != calls.end()) EXPECT_GE(resent->at, dead->calls()[0].at);  // 2 was in flight behind 1
+  if (resent != calls.end()) {
+    EXPECT_GE(resent->at, dead->calls()[0].at);  // 2 was in flight behind 1
+  }
   auto s = d->stats();
   EXPECT_EQ(s.delivered, 5u);
   EXPECT_EQ(s.dead_lettered, 1u);
@@ -354,7 +356,9 @@ TEST_F(DispatcherTest, ManyPublishersOneDispatcherLoseNothing) {
     auto dash = id.find('-');
     int n = std::stoi(id.substr(dash + 1));
     auto [it, fresh] = last.try_emplace(id.substr(0, dash), n);
-    if (!fresh) EXPECT_GT(n, it->second) << id;
+    if (!fresh) {
+      EXPECT_GT(n, it->second) << id;
+    }
     it->second = n;
   }
 }
