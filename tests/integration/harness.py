@@ -127,6 +127,18 @@ def curl(args, timeout=30.0):
 
 # --------------------------------------------------------------------------- daemon
 
+def terminate(proc, timeout=10):
+    """SIGTERM a child process we started and reap it; SIGKILL if it hangs."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Daemon:
     """One evmeshd process. Output (stdout + stderr) is collected in memory."""
 
@@ -218,13 +230,7 @@ class Daemon:
 
     def close(self):
         """Cleanup: never raises, always leaves no process behind."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.tmp.cleanup()
 
     @property

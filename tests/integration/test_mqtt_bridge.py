@@ -18,7 +18,7 @@ import urllib.parse
 
 import paho.mqtt.client as paho
 
-from harness import Daemon, EvmeshTestCase, Reply, wait_until
+from harness import Daemon, EvmeshTestCase, Reply, terminate, wait_until
 from test_docs_examples import fenced_block_after
 
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -71,13 +71,7 @@ class Mosquitto:
 
     def stop(self):
         """SIGTERM: mosquitto writes its persistence file and exits."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.proc = None
 
     def close(self):
