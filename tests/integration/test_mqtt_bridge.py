@@ -7,7 +7,6 @@ are allowed (at least once) and reported."""
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import tempfile
