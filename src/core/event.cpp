@@ -1,5 +1,6 @@
 #include "evmesh/core/event.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -137,6 +138,26 @@ bool valid_timestamp(std::string_view s) {
   if (s.size() - i != 6 || !digits(s, i + 1, 2) || s[i + 3] != ':' || !digits(s, i + 4, 2))
     return false;
   return number(s, i + 1, 2) <= 23 && number(s, i + 4, 2) <= 59;
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view s) {
+  if (!valid_timestamp(s)) return std::nullopt;
+  using namespace std::chrono;
+  const sys_days date = year(number(s, 0, 4)) / month(number(s, 5, 2)) / day(number(s, 8, 2));
+  auto t = system_clock::time_point(date) + hours(number(s, 11, 2)) + minutes(number(s, 14, 2)) +
+           seconds(std::min(number(s, 17, 2), 59));
+  std::size_t i = 19;
+  if (s[i] == '.') {
+    long long micros = 0;
+    int scale = 100000;
+    for (++i; is_digit(s[i]); ++i, scale /= 10) micros += (s[i] - '0') * scale;
+    t += microseconds(micros);
+  }
+  if (s[i] == '+' || s[i] == '-') {
+    const auto offset = hours(number(s, i + 1, 2)) + minutes(number(s, i + 4, 2));
+    t += s[i] == '+' ? -offset : offset;  // local time = UTC + offset
+  }
+  return time_point_cast<system_clock::duration>(t);
 }
 
 bool valid_integer(std::string_view s) {

@@ -10,6 +10,7 @@
 // names the offending attribute in the error. An Event, once built, is valid.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -119,6 +120,9 @@ bool valid_attribute_name(std::string_view name);
 bool valid_uri(std::string_view s);            // absolute URI (RFC 3986 scheme ":" ...)
 bool valid_uri_reference(std::string_view s);  // non-empty, RFC 3986 characters (non-ASCII let through)
 bool valid_timestamp(std::string_view s);      // RFC 3339 date-time
+// The instant of an RFC 3339 date-time (fractions down to microseconds; a leap
+// second counts as :59); nullopt when !valid_timestamp(s).
+std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view s);
 bool valid_integer(std::string_view s);        // canonical decimal (-?(0|[1-9]...)), signed 32 bits
 bool valid_boolean(std::string_view s);        // "true" | "false"
 // The type of a core attribute; nullopt for extensions.
