@@ -4,6 +4,7 @@
 //   evmeshctl [--url URL] cesql eval EXPR --event FILE|JSON
 //   evmeshctl [--url URL] subscriptions list [--json] | get ID | delete ID | create FILE|JSON
 //   evmeshctl [--url URL] dlq list SUB [--json] | show SUB N | delete SUB N | redrive SUB N
+//   evmeshctl [--url URL] replay SUB --from oldest|TIME
 //   evmeshctl hash-key [--pbkdf2] [KEY|-]
 //   evmeshctl [--url ADMIN_URL] acl check --principal P (--publish|--subscribe) TYPE
 //   evmeshctl [--url ADMIN_URL] admin config | denials
@@ -54,6 +55,9 @@ constexpr std::string_view kUsage = R"(usage: evmeshctl [--url URL] COMMAND ...
   dlq delete SUB N
   dlq redrive SUB N
       Delivers dead letter N again; it leaves the queue once the sink acks.
+  replay SUB --from oldest|TIME
+      Delivers durable subscription SUB's retained events again, from the oldest one
+      or from the first stored at or after TIME (RFC 3339).
   decrypt --key-file FILE [FILE|JSON|-]
       Decrypts every field an encrypt-fields policy encrypted ({"$enc": ...} envelopes)
       in an event or its data, with the keys of FILE (docs/policies.md); prints the JSON.
@@ -343,6 +347,21 @@ int dlq(const Endpoint& ep, Args& args) {
   return usage_error("unknown dlq command '" + *verb + "'");
 }
 
+int replay(const Endpoint& ep, Args& args) {
+  int status = kError;
+  bool missing = false;
+  auto from = args.option("--from", missing);
+  if (!from) return usage_error(missing ? "--from needs a value" : "replay needs --from oldest|TIME");
+  auto sub = args.next();
+  if (!sub) return usage_error("replay needs a subscription id");
+  if (!args.empty()) return usage_error("unexpected argument '" + args.peek() + "'");
+  const json body = {{"from", *from}};
+  auto reply = call(ep, "POST", id_path(*sub, "/admin/subscriptions/") + "/replay", &body, status);
+  if (!reply) return status;
+  std::cout << "replaying " << *sub << " from offset " << (*reply)["offset"].dump() << "\n";
+  return kOk;
+}
+
 int decrypt(Args& args) {
   bool missing = false;
   auto key_file = args.option("--key-file", missing);
@@ -468,5 +487,6 @@ int main(int argc, char** argv) {
   if (*group == "subscriptions" || *group == "subscription" || *group == "subs")
     return subscriptions(*endpoint, args);
   if (*group == "dlq") return dlq(*endpoint, args);
+  if (*group == "replay") return replay(*endpoint, args);
   return usage_error("unknown command '" + *group + "'");
 }

@@ -85,6 +85,7 @@ const Field kStore[] = {
     EVMESH_FIELD("data_dir", c.store.data_dir = r.text(n, k)),
     EVMESH_FIELD("commit", c.store.commit = commit_policy(r.one_of(n, k, {"group", "interval", "none"}))),
     EVMESH_FIELD("sync_interval", c.store.sync_interval = r.duration(n, k, false)),
+    EVMESH_FIELD("retention", c.store.retention = r.duration(n, k, true)),
 };
 const Field kLog[] = {
     EVMESH_FIELD("level",

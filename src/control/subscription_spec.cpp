@@ -30,9 +30,9 @@ using detail::got;
 using detail::invalid;
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 10> kTopLevel = {
+constexpr std::array<std::string_view, 11> kTopLevel = {
     "id",       "source",           "types",    "config",  "filters",
-    "sink",     "protocol",         "protocolsettings",    "delivery", "durable"};
+    "sink",     "protocol",         "protocolsettings",    "delivery", "durable", "replay"};
 constexpr std::array<std::string_view, 5> kOtherProtocols = {"AMQP", "MQTT3", "MQTT5", "KAFKA",
                                                              "NATS"};
 constexpr std::array<std::string_view, 10> kReservedHeaders = {
@@ -187,7 +187,7 @@ Result<Subscription> parse_subscription(const json& body, const DeliveryPolicy& 
     else
       what +=
           " (known: id, source, types, config, filters, sink, protocol, protocolsettings, "
-          "delivery, durable)";
+          "delivery, durable, replay)";
     return invalid(detail::pointer_safe(name) ? name : "", what);
   }
 
@@ -213,6 +213,13 @@ Result<Subscription> parse_subscription(const json& body, const DeliveryPolicy& 
   if (auto it = body.find("durable"); it != body.end()) {
     if (!it->is_boolean()) return invalid("durable", "must be true or false, " + got(*it));
     sub.durable = it->get<bool>();
+  }
+  if (auto it = body.find("replay"); it != body.end()) {
+    if (!it->is_string()) return invalid("replay", "must be \"oldest\" or an RFC 3339 time, " + got(*it));
+    auto from = ReplayFrom::parse(it->get<std::string>());
+    if (!from) return invalid("replay", from.error().message);
+    if (!sub.durable) return invalid("replay", "needs \"durable\": true (only a durable subscription keeps a log)");
+    sub.replay = std::move(*from);
   }
   if (auto it = body.find("config"); it != body.end()) {
     if (!it->is_object()) return invalid("config", "must be an object, " + got(*it));
@@ -260,6 +267,7 @@ json to_json(const Subscription& sub) {
   for (const auto& [name, value] : sub.sink.headers) headers[name] = value;
   out["protocolsettings"] = {{"method", sub.sink.method}, {"headers", std::move(headers)}};
   out["durable"] = sub.durable;
+  if (sub.replay) out["replay"] = sub.replay->text;
 
   const auto& d = sub.delivery;
   out["delivery"] = {

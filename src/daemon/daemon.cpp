@@ -93,6 +93,7 @@ int run(const control::Config& config, control::Overrides overrides) {
     return store::open_embedded_store(
         {config.store.data_dir, config.store.commit, config.store.sync_interval});
   };
+  runtime_options.store_retention = config.store.retention;
   Runtime runtime(delivery_io.get_executor(), std::move(runtime_options), router);
   // Policies and schemas (docs/policies.md): every publish passes the pipeline.
   control::ControlPlane plane;

@@ -8,8 +8,8 @@
 namespace evmesh::detail {
 
 Committer::Committer(store::EventStore& store, std::shared_ptr<RouteTable> table,
-                     std::chrono::milliseconds cursor_interval)
-    : store_(store), table_(std::move(table)), cursor_interval_(cursor_interval),
+                     std::chrono::milliseconds cursor_interval, std::chrono::milliseconds retention)
+    : store_(store), table_(std::move(table)), cursor_interval_(cursor_interval), retention_(retention),
       routed_upto_(store.last_offset()) {
   thread_ = std::thread([this] { run(); });
 }
@@ -88,6 +88,11 @@ void Committer::commit_batch(std::vector<PendingPublish>& batch) {
   for (auto& p : batch) p.done(PublishReceipt{p.events.size(), p.plan.size()});
 }
 
+void Committer::rewound(const std::string& id) {
+  std::lock_guard lock(cursor_mutex_);
+  committed_.erase(id);
+}
+
 void Committer::commit_cursors() {
   // The write mutex: a durable route being created reads its backlog under it, so
   // the log is not trimmed below a cursor this loop does not see yet.
@@ -108,7 +113,16 @@ void Committer::commit_cursors() {
     }
     written = cursor;
   }
-  // Every durable subscription is past `lowest`: nothing below it is needed again.
+  // Every durable subscription is past `lowest`: nothing below it is needed again,
+  // except for replay what the retention period keeps.
+  if (retention_.count() > 0) {
+    auto kept = store_.offset_at(std::chrono::system_clock::now() - retention_);
+    if (!kept) {
+      spdlog::warn("event store: cannot apply retention: {}", kept.error().message);
+      return;
+    }
+    lowest = std::min(lowest, *kept - 1);
+  }
   if (lowest >= store_.first_offset()) {
     if (auto trimmed = store_.trim(lowest); !trimmed)
       spdlog::warn("event store: cannot trim up to {}: {}", lowest, trimmed.error().message);

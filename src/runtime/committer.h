@@ -45,7 +45,8 @@ struct PendingPublish {
 class Committer {
  public:
   Committer(store::EventStore& store, std::shared_ptr<RouteTable> table,
-            std::chrono::milliseconds cursor_interval = std::chrono::milliseconds(100));
+            std::chrono::milliseconds cursor_interval = std::chrono::milliseconds(100),
+            std::chrono::milliseconds retention = std::chrono::milliseconds(0));
   // Fails what is still queued (shutting_down) and commits the cursors one last time.
   ~Committer();
 
@@ -53,6 +54,8 @@ class Committer {
   std::uint64_t routed_upto() const { return routed_upto_.load(std::memory_order_acquire); }
   // Commits every durable dispatcher's cursor now (also done periodically).
   void commit_cursors();
+  // `id`'s cursor was rewound in the store: the next commit writes it whatever it is.
+  void rewound(const std::string& id);
 
  private:
   void run();
@@ -61,6 +64,7 @@ class Committer {
   store::EventStore& store_;
   std::shared_ptr<RouteTable> table_;
   const std::chrono::milliseconds cursor_interval_;
+  const std::chrono::milliseconds retention_;
   std::atomic<std::uint64_t> routed_upto_;
 
   std::mutex mutex_;

@@ -53,7 +53,8 @@ Result<void> Runtime::ensure_store() {
   auto opened = options_.open_store();
   if (!opened) return std::unexpected(opened.error());
   store_ = std::move(*opened);
-  committer_ = std::make_unique<detail::Committer>(*store_, table_);
+  committer_ = std::make_unique<detail::Committer>(*store_, table_, std::chrono::milliseconds(100),
+                                                   options_.store_retention);
   spdlog::info("event store opened: offsets {}..{}", store_->first_offset(), store_->last_offset());
   return {};
 }
@@ -61,6 +62,12 @@ Result<void> Runtime::ensure_store() {
 Result<void> Runtime::resume_durable(const Route& route) {
   const auto& id = route.sub.id;
   auto cursor = store_->cursor(id);
+  if (!cursor && route.sub.replay) {  // new, asked to start in the past
+    auto from = replay_offset(*route.sub.replay);
+    if (!from) return std::unexpected(from.error());
+    cursor = *from - 1;
+    if (auto rewound = store_->rewind(id, *cursor); !rewound) return rewound;
+  }
   if (!cursor) return store_->commit(id, committer_->routed_upto());  // new: starts now
   // Every event after the cursor was acked to its publisher and may not have reached
   // the sink: deliver it again, in log order.
@@ -84,6 +91,35 @@ Result<void> Runtime::resume_durable(const Route& route) {
     spdlog::info("subscription {}: redelivering {} un-acked event(s) after offset {}", id, resumed,
                  *cursor);
   return {};
+}
+
+Result<std::uint64_t> Runtime::replay_offset(const ReplayFrom& from) const {
+  if (!from.time) return store_->first_offset();
+  return store_->offset_at(*from.time);
+}
+
+Result<std::uint64_t> Runtime::replay(std::string_view id, const ReplayFrom& from) {
+  std::lock_guard lock(table_->write_mutex());  // the committer neither trims nor commits meanwhile
+  auto at = table_->snapshot()->find(id);
+  if (!at) return fail(Errc::not_found, "subscription '" + std::string(id) + "' does not exist");
+  if (!at->route->sub.durable)
+    return fail(Errc::conflict, "subscription '" + std::string(id) +
+                                    "' is not durable: only a durable subscription can replay");
+  auto first = replay_offset(from);
+  if (!first) return std::unexpected(first.error());
+  if (auto rewound = store_->rewind(id, *first - 1); !rewound) return std::unexpected(rewound.error());
+  committer_->rewound(at->route->sub.id);
+  // A new dispatcher reads the log back from the rewound cursor (as after a
+  // restart); the old one finishes what it holds, then stops. Events in both are
+  // delivered twice: at least once.
+  auto route = make_route(at->route->sub, at->route->seq);
+  if (!route) return std::unexpected(route.error());
+  auto old = at->route->dispatcher;
+  old->when_idle([old] { old->stop(); });
+  table_->erase(*at);
+  table_->insert(std::move(*route));
+  spdlog::info("subscription {}: replaying from offset {} ({})", id, *first, from.text);
+  return *first;
 }
 
 Result<RoutePtr> Runtime::make_route(Subscription sub, std::uint64_t seq) {

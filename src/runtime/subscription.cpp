@@ -4,7 +4,18 @@
 // rather than an `any` of one, so the subscription index can anchor on it.
 #include "evmesh/runtime/subscription.h"
 
+#include "evmesh/core/timestamp.h"
+
 namespace evmesh {
+
+Result<ReplayFrom> ReplayFrom::parse(std::string_view text) {
+  if (text == "oldest") return ReplayFrom{std::nullopt, std::string(text)};
+  if (auto t = parse_timestamp(text)) return ReplayFrom{*t, std::string(text)};
+  return fail(Errc::invalid_subscription,
+              "must be \"oldest\" or an RFC 3339 time such as \"2026-01-02T03:04:05Z\", got \"" +
+                  std::string(text.substr(0, 64)) + "\"",
+              "replay");
+}
 
 std::vector<filter::FilterPtr> Subscription::effective_filters() const {
   std::vector<filter::FilterPtr> out = filters;

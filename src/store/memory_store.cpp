@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <chrono>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -12,7 +14,12 @@ class MemoryStore final : public EventStore {
  public:
   Result<std::uint64_t> append(std::span<const EventPtr> events) override {
     std::lock_guard lock(mutex_);
-    for (const auto& ev : events) log_.push_back(ev);
+    // Never earlier than the previous append, so times grow with offsets.
+    last_time_ = std::max(last_time_, std::chrono::system_clock::now());
+    for (const auto& ev : events) {
+      log_.push_back(ev);
+      times_.push_back(last_time_);
+    }
     return last_offset_locked();
   }
 
@@ -30,6 +37,17 @@ class MemoryStore final : public EventStore {
     auto& cursor = cursors_[std::string(consumer)];
     cursor = std::max(cursor, offset);
     return {};
+  }
+
+  Result<void> rewind(std::string_view consumer, std::uint64_t offset) override {
+    std::lock_guard lock(mutex_);
+    cursors_[std::string(consumer)] = offset;
+    return {};
+  }
+
+  Result<std::uint64_t> offset_at(std::chrono::system_clock::time_point t) const override {
+    std::lock_guard lock(mutex_);
+    return first_ + (std::lower_bound(times_.begin(), times_.end(), t) - times_.begin());
   }
 
   std::optional<std::uint64_t> cursor(std::string_view consumer) const override {
@@ -83,6 +101,7 @@ class MemoryStore final : public EventStore {
     std::size_t dropped = 0;
     while (!log_.empty() && first_ <= upto) {
       log_.pop_front();
+      times_.pop_front();
       ++first_;
       ++dropped;
     }
@@ -104,6 +123,8 @@ class MemoryStore final : public EventStore {
 
   mutable std::mutex mutex_;
   std::deque<EventPtr> log_;
+  std::deque<std::chrono::system_clock::time_point> times_;  // append time, per event
+  std::chrono::system_clock::time_point last_time_;
   std::uint64_t first_ = 1;  // offset of log_.front()
   std::map<std::string, std::uint64_t, std::less<>> cursors_;
   std::map<std::string, std::map<std::uint64_t, EventPtr>, std::less<>> dead_;

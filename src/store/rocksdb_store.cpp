@@ -5,6 +5,8 @@
 //   'c' + consumer name                -> committed offset (8 bytes big-endian)
 //   'n'                                -> last offset ever assigned (survives trims)
 //   'd' + consumer + '\0' + id (8 bytes) -> dead letter (event record)
+//   't' + append time (8 bytes, microseconds since the epoch) + first offset of the
+//       batch (8 bytes)           -> empty: the time index of replay (offset_at)
 // Appends are one WriteBatch (atomic); the commit policy picks WriteOptions::sync.
 // Recovery is RocksDB's WAL replay in point-in-time mode: it keeps every complete
 // record and stops at a torn one.
@@ -12,6 +14,8 @@
 // After a write error (disk full, read-only directory) RocksDB refuses writes until
 // resumed; each later append first tries DB::Resume(), so the store heals itself
 // once space returns.
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
@@ -29,7 +33,7 @@
 namespace evmesh::store {
 namespace {
 
-constexpr char kEvent = 'e', kCursor = 'c', kLast = 'n', kDead = 'd';
+constexpr char kEvent = 'e', kCursor = 'c', kLast = 'n', kDead = 'd', kTime = 't';
 
 std::string be64(std::uint64_t v) {
   std::string out(8, '\0');
@@ -44,6 +48,14 @@ std::uint64_t from_be64(std::string_view s) {
 }
 
 std::string event_key(std::uint64_t offset) { return kEvent + be64(offset); }
+std::string time_key(std::int64_t micros, std::uint64_t offset) {
+  return kTime + be64(static_cast<std::uint64_t>(micros)) + be64(offset);
+}
+bool is_time_key(rocksdb::Slice key) { return key.size() == 17 && key[0] == kTime; }
+std::int64_t micros_of(std::chrono::system_clock::time_point t) {
+  return std::max<std::int64_t>(
+      0, std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+}
 std::string cursor_key(std::string_view consumer) { return kCursor + std::string(consumer); }
 // Subscription ids hold no NUL, so one consumer's prefix is never another's.
 std::string dead_prefix(std::string_view consumer) { return kDead + std::string(consumer) + '\0'; }
@@ -112,6 +124,9 @@ class RocksDbStore final : public EventStore {
       batch.Put(event_key(++last), record);
     }
     batch.Put(std::string(1, kLast), be64(last));
+    // Never earlier than the previous batch, so times grow with offsets.
+    const auto micros = std::max(last_micros_, micros_of(std::chrono::system_clock::now()));
+    if (!events.empty()) batch.Put(time_key(micros, last_.load() + 1), {});
     if (auto s = db_->Write(sync_writes_, &batch); !s.ok()) {
       failed_ = true;
       failed_reason_ = s.ToString();
@@ -119,6 +134,7 @@ class RocksDbStore final : public EventStore {
       return store_error("append", s);
     }
     last_.store(last);
+    last_micros_ = micros;
     return last;
   }
 
@@ -144,6 +160,22 @@ class RocksDbStore final : public EventStore {
     if (auto s = db_->Put({}, cursor_key(consumer), be64(offset)); !s.ok())
       return store_error("commit a cursor", s);
     return {};
+  }
+
+  Result<void> rewind(std::string_view consumer, std::uint64_t offset) override {
+    std::lock_guard lock(cursor_mutex_);
+    if (auto s = db_->Put({}, cursor_key(consumer), be64(offset)); !s.ok())
+      return store_error("rewind a cursor", s);
+    return {};
+  }
+
+  Result<std::uint64_t> offset_at(std::chrono::system_clock::time_point t) const override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    it->Seek(time_key(micros_of(t), 0));
+    if (!it->status().ok()) return store_error("search the time index", it->status());
+    if (!it->Valid() || !is_time_key(it->key())) return last_.load() + 1;
+    // An entry may name a batch partly trimmed: its retained part starts at first_.
+    return std::max(from_be64(std::string_view(it->key().data() + 9, 8)), first_.load());
   }
 
   std::optional<std::uint64_t> cursor(std::string_view consumer) const override {
@@ -215,9 +247,18 @@ class RocksDbStore final : public EventStore {
     upto = std::min(upto, last_.load());
     const auto first = first_.load();
     if (upto < first) return 0;
-    if (auto s = db_->DeleteRange({}, db_->DefaultColumnFamily(), event_key(first), event_key(upto + 1));
-        !s.ok())
-      return store_error("trim", s);
+    rocksdb::WriteBatch batch;
+    batch.DeleteRange(event_key(first), event_key(upto + 1));
+    // Time index entries of batches wholly trimmed: each before the last one that
+    // starts at or before the new first offset.
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    std::string previous;
+    for (it->Seek(std::string(1, kTime)); it->Valid() && is_time_key(it->key()); it->Next()) {
+      if (from_be64(std::string_view(it->key().data() + 9, 8)) > upto + 1) break;
+      if (!previous.empty()) batch.Delete(previous);
+      previous = it->key().ToString();
+    }
+    if (auto s = db_->Write({}, &batch); !s.ok()) return store_error("trim", s);
     first_.store(upto + 1);
     return upto + 1 - first;
   }
@@ -236,6 +277,9 @@ class RocksDbStore final : public EventStore {
     const bool any = it->Valid() && it->key().size() == 9 && it->key()[0] == kEvent;
     last_.store(last);
     first_.store(any ? from_be64(std::string_view(it->key().data() + 1, 8)) : last + 1);
+    it->SeekForPrev(std::string(1, kTime) + std::string(16, '\xff'));
+    if (it->Valid() && is_time_key(it->key()))
+      last_micros_ = static_cast<std::int64_t>(from_be64(std::string_view(it->key().data() + 1, 8)));
   }
 
   void sync_loop() {
@@ -252,6 +296,7 @@ class RocksDbStore final : public EventStore {
   std::mutex cursor_mutex_;  // commit's read-compare-write
   std::atomic<std::uint64_t> first_{1}, last_{0};
   bool failed_ = false;  // guarded by write_mutex_
+  std::int64_t last_micros_ = 0;  // append time of the last batch; guarded by write_mutex_
   std::string failed_reason_;
 
   std::mutex sync_mutex_;

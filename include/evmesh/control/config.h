@@ -141,6 +141,7 @@ struct StoreConfig {
   std::filesystem::path data_dir = "data";  // relative to the working directory
   store::CommitPolicy commit = store::CommitPolicy::group;
   std::chrono::milliseconds sync_interval{100};  // commit: interval
+  std::chrono::milliseconds retention{0};  // keep settled events this long, for replay
 };
 
 struct LogConfig {

@@ -46,6 +46,9 @@ struct RuntimeOptions {
   // Opens the event store for durable subscriptions; called once, when the first
   // durable subscription is created. Unset: durable subscriptions are refused.
   std::function<Result<std::unique_ptr<store::EventStore>>()> open_store;
+  // How long the log keeps events every durable subscription has settled, so that
+  // replay can deliver them again; 0: trimmed as soon as all have (docs/storage.md).
+  std::chrono::milliseconds store_retention{0};
 };
 
 // How the routing snapshot is laid out right now; for tests and metrics.
@@ -113,6 +116,11 @@ class Runtime {
   // Delivers the dead letter again (without its deadletter* attributes); it leaves
   // the queue when the sink acks, and comes back if delivery gives up again.
   Result<void> redrive(std::string_view id, std::uint64_t dlq_id);
+  // Any thread. Moves a durable subscription's cursor back (or forward) to `from`
+  // and delivers again, in log order, every retained event after it that matches;
+  // returns the first offset delivered again (last offset + 1 when none). Errors:
+  // not_found (no such subscription), conflict (not durable).
+  Result<std::uint64_t> replay(std::string_view id, const ReplayFrom& from);
 
 
   // Call before the first publish (not thread-safe against publish).
@@ -135,6 +143,8 @@ class Runtime {
   // Caller holds the write mutex. Pushes what a durable route has not settled yet
   // (after a restart), or starts a new one at the end of the log.
   Result<void> resume_durable(const detail::Route& route);
+  // The first offset a replay from `from` delivers again.
+  Result<std::uint64_t> replay_offset(const ReplayFrom& from) const;
   // Routes and reserves; pushes right away unless a durable dispatcher is in the
   // plan. Then, without `defer`, returns nullopt having reserved nothing; with it,
   // hands the publish and defer()'s completion to the committer, returns nullopt.

@@ -3,6 +3,7 @@
 // body); immutable once accepted.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -24,6 +25,15 @@ struct DeliveryPolicy {
   friend bool operator==(const DeliveryPolicy&, const DeliveryPolicy&) = default;
 };
 
+// Where replay starts (docs/storage.md): the oldest retained event, or the first
+// one appended to the store at or after `time`.
+struct ReplayFrom {
+  std::optional<std::chrono::system_clock::time_point> time;  // nullopt: the oldest
+  std::string text;                                           // as given, echoed back
+  // "oldest" or an RFC 3339 date-time; invalid_subscription naming what is wrong.
+  static Result<ReplayFrom> parse(std::string_view text);
+};
+
 struct Subscription {
   std::string id;
   std::optional<std::string> source;     // Subscriptions API: events must have this source
@@ -36,6 +46,9 @@ struct Subscription {
   // Events are committed to the event store before the publisher's ack and
   // delivered at least once across restarts (docs/storage.md).
   bool durable = false;
+  // Durable only: where delivery starts when the subscription is first created
+  // (it has no cursor yet), instead of the end of the log (docs/storage.md).
+  std::optional<ReplayFrom> replay;
   // The principal that created it over an API (docs/security.md): it only receives
   // events its owner may subscribe to. Empty for the operator's (YAML) subscriptions.
   std::string owner;

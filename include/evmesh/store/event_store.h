@@ -44,6 +44,13 @@ class EventStore {
   // The committed offset of `consumer`; nullopt when it never committed (a new
   // consumer, as opposed to one that committed 0: nothing processed yet).
   virtual std::optional<std::uint64_t> cursor(std::string_view consumer) const = 0;
+  // Sets `consumer`'s cursor to `offset` even when that moves it back (replay: the
+  // events after it are delivered again).
+  virtual Result<void> rewind(std::string_view consumer, std::uint64_t offset) = 0;
+  // The first retained offset appended at or after `t` (the store records each
+  // batch's append time; an event's own `time` attribute is not trusted);
+  // last_offset() + 1 when none was.
+  virtual Result<std::uint64_t> offset_at(std::chrono::system_clock::time_point t) const = 0;
   // Forgets `consumer`'s cursor and dead letters (its subscription was deleted).
   virtual Result<void> forget(std::string_view consumer) = 0;
 

@@ -5,6 +5,7 @@
 
 #include "admin_api.h"
 #include "dlq_api.h"
+#include "replay_api.h"
 #include "admin_routes.h"
 #include "ingress.h"
 #include "problem.h"
@@ -113,6 +114,13 @@ std::optional<Response> route(ServerContext& ctx, Request& req, const control::P
     const std::string_view id = std::string_view(*path).substr(kCollection.size() + 1);
     if (id.find('/') != std::string_view::npos) return not_found(target);
     return handle_subscription(ctx, req, id, *who);
+  }
+  if (path->starts_with(kDeadLetterPrefix) && path->ends_with(kReplaySuffix) &&
+      path->size() > kDeadLetterPrefix.size() + kReplaySuffix.size()) {
+    const std::string_view id = std::string_view(*path).substr(
+        kDeadLetterPrefix.size(), path->size() - kDeadLetterPrefix.size() - kReplaySuffix.size());
+    if (id.empty() || id.find('/') != std::string_view::npos) return not_found(target);
+    return handle_replay(ctx, req, id);
   }
   if (path->starts_with(kDeadLetterPrefix)) return handle_dead_letters(ctx, req, *path);
   if (path->starts_with("/admin/")) return handle_admin(ctx, req, *path);

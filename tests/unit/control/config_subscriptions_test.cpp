@@ -106,7 +106,7 @@ TEST_F(SubscriptionsConfigTest, ErrorsNameTheSubscriptionKeyAndLine) {
   expect_error(
       error(head + "  - id: b\n    sinc: http://x/\n"), file(), 5, "subscriptions[1].sinc",
       "unknown property \"sinc\" (known: id, source, types, config, filters, sink, protocol, "
-      "protocolsettings, delivery, durable)");
+      "protocolsettings, delivery, durable, replay)");
   expect_error(error(head + "  - id: b\n    types: []\n"), file(), 5, "subscriptions[1].types",
                "must list at least one type (leave it out to accept every type)");
   expect_error(

@@ -184,7 +184,7 @@ TEST_P(ParseSubscriptionError, NamesPointerAndReason) {
 }
 
 const std::string kKnown =
-    " (known: id, source, types, config, filters, sink, protocol, protocolsettings, delivery, durable)";
+    " (known: id, source, types, config, filters, sink, protocol, protocolsettings, delivery, durable, replay)";
 const std::string kDurationRule =
     "must be a duration greater than zero and at most 3650d (milliseconds, or a string like "
     "\"250ms\", \"10s\", \"5m\", \"2h\", \"1d\"), ";

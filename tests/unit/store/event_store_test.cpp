@@ -2,7 +2,9 @@
 // store promises: everything survives a reopen.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "evmesh/store/event_store.h"
 
@@ -138,6 +140,39 @@ TYPED_TEST(EventStoreTest, TrimDropsOldestAndKeepsOffsets) {
   EXPECT_EQ(read.front().event->id(), "3");
   auto more = events(6, 1);
   EXPECT_EQ(this->store_->append(more).value(), 6u);
+}
+
+TYPED_TEST(EventStoreTest, RewindMovesACursorBack) {
+  ASSERT_TRUE(this->store_->commit("a", 5));
+  ASSERT_TRUE(this->store_->rewind("a", 2));
+  EXPECT_EQ(this->store_->committed("a"), 2u);
+  ASSERT_TRUE(this->store_->commit("a", 3));  // monotonic again from there
+  EXPECT_EQ(this->store_->committed("a"), 3u);
+  ASSERT_TRUE(this->store_->rewind("new", 0));
+  EXPECT_EQ(this->store_->cursor("new"), std::optional<std::uint64_t>(0));
+}
+
+TYPED_TEST(EventStoreTest, OffsetAtFindsTheFirstEventAppendedAtOrAfterATime) {
+  using namespace std::chrono_literals;
+  auto& store = *this->store_;
+  const auto before = std::chrono::system_clock::now() - 1h;
+  EXPECT_EQ(store.offset_at(before).value(), 1u);  // empty: last_offset() + 1
+  auto first = events(1, 3);
+  ASSERT_TRUE(store.append(first));
+  std::this_thread::sleep_for(5ms);
+  const auto between = std::chrono::system_clock::now();
+  std::this_thread::sleep_for(5ms);
+  auto second = events(4, 2);
+  ASSERT_TRUE(store.append(second));
+  EXPECT_EQ(store.offset_at(before).value(), 1u);
+  EXPECT_EQ(store.offset_at(between).value(), 4u);
+  EXPECT_EQ(store.offset_at(std::chrono::system_clock::now() + 1h).value(), 6u);
+  // Trimmed events are not found; a partly trimmed batch answers its retained part.
+  ASSERT_TRUE(store.trim(2));
+  EXPECT_EQ(store.offset_at(before).value(), 3u);
+  ASSERT_TRUE(store.trim(4));
+  EXPECT_EQ(store.offset_at(before).value(), 5u);
+  EXPECT_EQ(store.offset_at(between).value(), 5u);
 }
 
 TYPED_TEST(EventStoreTest, TrimEverythingKeepsNumbering) {
