@@ -2,6 +2,7 @@
 // (mqtt://NAME/topic) and of the default client id, so it is restricted to the
 // characters of a URI host label.
 #include "mqtt_bridge_config.h"
+#include "mqtt_listener_config.h"
 
 #include <algorithm>
 #include <functional>
@@ -47,41 +48,11 @@ bool valid_url(std::string_view url) {
   return p >= 1 && p <= 65535;
 }
 
-std::string topic_filter(const Reader& r, const YAML::Node& n, const std::string& k) {
-  auto filter = r.text(n, k);
-  if (!codec::valid_topic_filter(filter))
-    r.fail(n, k,
-           "is not a valid MQTT topic filter ('#' only last and alone in its level, '+' alone "
-           "in its level, no NUL): '" + filter + "'");
-  return filter;
-}
-
 template <typename F>
 void for_each_item(const Reader& r, const YAML::Node& list, const std::string& key, F&& f) {
   if (!list.IsSequence()) r.fail(list, key, "must be a list");
   for (std::size_t i = 0; i < list.size(); ++i)
     f(list[i], key + "[" + std::to_string(i) + "]");
-}
-
-void read_types(const Reader& r, const YAML::Node& list, const std::string& key,
-                MqttBridgeConfig& b) {
-  b.types.clear();
-  for_each_item(r, list, key, [&](const YAML::Node& item, const std::string& k) {
-    if (!item.IsMap()) r.fail(item, k, "must be a mapping {filter: TOPIC-FILTER, type: EVENT-TYPE}");
-    MqttTopicTypeConfig t;
-    r.for_each(item, k, [&](const std::string& name, const YAML::Node& key_node, const YAML::Node& v) {
-      const auto child = join_key(k, name);
-      if (name == "filter")
-        t.filter = topic_filter(r, v, child);
-      else if (name == "type")
-        t.type = r.text(v, child);
-      else
-        r.fail(key_node, child, "unknown key (known: filter, type)");
-    });
-    if (t.filter.empty() || t.type.empty())
-      r.fail(item, k, "needs both filter and type");
-    b.types.push_back(std::move(t));
-  });
 }
 
 const std::map<std::string, Apply, std::less<>>& fields() {
@@ -124,7 +95,7 @@ const std::map<std::string, Apply, std::less<>>& fields() {
        [](auto& r, auto& n, auto& k, auto& b) { b.max_in_flight = r.integer(n, k, 1, 65535); }},
       {"max_message_bytes",
        [](auto& r, auto& n, auto& k, auto& b) { b.max_message_bytes = r.size(n, k, 1, 256 << 20); }},
-      {"types", [](auto& r, auto& n, auto& k, auto& b) { read_types(r, n, k, b); }},
+      {"types", [](auto& r, auto& n, auto& k, auto& b) { b.types = read_topic_types(r, n, k); }},
       {"default_type",
        [](auto& r, auto& n, auto& k, auto& b) { b.default_type = r.text(n, k); }},
   };

@@ -4,6 +4,15 @@
 
 namespace evmesh::control::detail {
 
+std::string topic_filter(const Reader& r, const YAML::Node& n, const std::string& k) {
+  auto filter = r.text(n, k);
+  if (!codec::valid_topic_filter(filter))
+    r.fail(n, k,
+           "is not a valid MQTT topic filter ('#' only last and alone in its level, '+' alone "
+           "in its level, no NUL): '" + filter + "'");
+  return filter;
+}
+
 std::vector<MqttTopicTypeConfig> read_topic_types(const Reader& r, const YAML::Node& list,
                                                   const std::string& key) {
   if (!list.IsSequence()) r.fail(list, key, "must be a list of {filter: TOPIC-FILTER, type: EVENT-TYPE}");
@@ -15,16 +24,12 @@ std::vector<MqttTopicTypeConfig> read_topic_types(const Reader& r, const YAML::N
     MqttTopicTypeConfig t;
     r.for_each(item, k, [&](const std::string& name, const YAML::Node& key_node, const YAML::Node& v) {
       const auto child = join_key(k, name);
-      if (name == "filter") {
-        t.filter = r.text(v, child);
-        if (!codec::valid_topic_filter(t.filter))
-          r.fail(v, child, "is not a valid MQTT topic filter ('#' only last, '+' alone in its level): '" +
-                               t.filter + "'");
-      } else if (name == "type") {
+      if (name == "filter")
+        t.filter = topic_filter(r, v, child);
+      else if (name == "type")
         t.type = r.text(v, child);
-      } else {
+      else
         r.fail(key_node, child, "unknown key (known: filter, type)");
-      }
     });
     if (t.filter.empty() || t.type.empty()) r.fail(item, k, "needs both filter and type");
     out.push_back(std::move(t));

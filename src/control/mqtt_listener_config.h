@@ -1,5 +1,6 @@
 // Internal to the control module: the parts of the `mqtt:` section (the native
-// listener, MqttListenerConfig) that are more than one scalar.
+// listener, MqttListenerConfig) that are more than one scalar, shared with the
+// bridges' (`mqtt_bridges:`) readers.
 #pragma once
 
 #include <string>
@@ -10,7 +11,10 @@
 
 namespace evmesh::control::detail {
 
-// mqtt.topic_types: a list of {filter: TOPIC-FILTER, type: EVENT-TYPE}.
+// A scalar that must be a valid MQTT topic filter.
+std::string topic_filter(const Reader& r, const YAML::Node& n, const std::string& k);
+
+// mqtt.topic_types and mqtt_bridges.NAME.types: a list of {filter: TOPIC-FILTER, type: EVENT-TYPE}.
 std::vector<MqttTopicTypeConfig> read_topic_types(const Reader& r, const YAML::Node& list,
                                                   const std::string& key);
 
