@@ -240,24 +240,23 @@ std::vector<std::string> Runtime::matching(const Event& ev) const {
 RoutingStats Runtime::routing_stats() const { return table_->stats(); }
 
 Result<PublishReceipt> Runtime::publish(std::span<const EventPtr> events) {
-  if (auto now = route_events(events, nullptr)) return std::move(*now);
-  // A durable subscription matched: wait for the group commit.
-  std::promise<Result<PublishReceipt>> committed;
-  auto result = committed.get_future();
+  // One routing pass; the promise exists only when a durable subscription matched.
+  std::optional<std::promise<Result<PublishReceipt>>> committed;
   const DeferPublish defer = [&committed] {
-    return [&committed](Result<PublishReceipt> r) { committed.set_value(std::move(r)); };
+    committed.emplace();
+    return [&committed](Result<PublishReceipt> r) { committed->set_value(std::move(r)); };
   };
-  if (auto now = route_events(events, &defer)) return std::move(*now);
-  return result.get();
+  if (auto now = route_events(events, defer)) return std::move(*now);
+  return committed->get_future().get();  // wait for the group commit
 }
 
 std::optional<Result<PublishReceipt>> Runtime::publish(std::span<const EventPtr> events,
                                                        const DeferPublish& defer) {
-  return route_events(events, &defer);
+  return route_events(events, defer);
 }
 
 std::optional<Result<PublishReceipt>> Runtime::route_events(std::span<const EventPtr> events,
-                                                            const DeferPublish* defer) {
+                                                            const DeferPublish& defer) {
   if (!accepting_.load(std::memory_order_acquire))
     return fail(Errc::shutting_down, "the broker is shutting down");
   if (ingress_ && ingress_->active()) return publish_admitted(events, defer);
@@ -277,15 +276,13 @@ std::optional<Result<PublishReceipt>> Runtime::route_events(std::span<const Even
       durable |= r->sub.durable;
     }
   }
-  // Without a way to complete later, the caller (sync publish) asks again with one.
-  if (durable && !defer) return std::nullopt;
-  return enqueue(std::move(snap), events, plan, durable ? defer : nullptr);
+  return enqueue(std::move(snap), events, plan, durable ? &defer : nullptr);
 }
 
 // The ingress stage transforms, drops or routes events by name; routing by content
 // then sees the admitted events only.
 std::optional<Result<PublishReceipt>> Runtime::publish_admitted(std::span<const EventPtr> events,
-                                                                const DeferPublish* defer) {
+                                                                const DeferPublish& defer) {
   std::vector<AdmittedEvent> admitted;
   if (auto ok = ingress_->admit(events, admitted); !ok) return std::unexpected(ok.error());
   auto snap = table_->snapshot();
@@ -312,8 +309,7 @@ std::optional<Result<PublishReceipt>> Runtime::publish_admitted(std::span<const 
       durable |= r->sub.durable;
     }
   }
-  if (durable && !defer) return std::nullopt;
-  auto queued = enqueue(std::move(snap), out, plan, durable ? defer : nullptr);
+  auto queued = enqueue(std::move(snap), out, plan, durable ? &defer : nullptr);
   if (queued && *queued) **queued = {events.size(), plan.size(), events.size() - admitted.size()};
   return queued;
 }

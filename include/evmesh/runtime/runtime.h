@@ -146,12 +146,12 @@ class Runtime {
   // The first offset a replay from `from` delivers again.
   Result<std::uint64_t> replay_offset(const ReplayFrom& from) const;
   // Routes and reserves; pushes right away unless a durable dispatcher is in the
-  // plan. Then, without `defer`, returns nullopt having reserved nothing; with it,
-  // hands the publish and defer()'s completion to the committer, returns nullopt.
+  // plan. Then hands the publish and defer()'s completion to the committer and
+  // returns nullopt.
   std::optional<Result<PublishReceipt>> route_events(std::span<const EventPtr> events,
-                                                     const DeferPublish* defer);
+                                                     const DeferPublish& defer);
   std::optional<Result<PublishReceipt>> publish_admitted(std::span<const EventPtr> events,
-                                                         const DeferPublish* defer);
+                                                         const DeferPublish& defer);
   // Reserves a queue slot for every (event, dispatcher) pair, then pushes them all,
   // or (with `defer`: a durable subscription is in the plan) hands them to the
   // committer and returns nullopt.
