@@ -148,10 +148,12 @@ std::uint64_t Committer::trim_point(std::uint64_t settled) {
 }
 
 Result<void> Committer::check_room() {
-  if (retention_.bytes == 0 || store_.bytes() < retention_.bytes) return {};
+  // Over the cap, not at it: trimming cuts down to it (offset_to_fit), so a log
+  // of settled events exactly at the cap still takes appends.
+  if (retention_.bytes == 0 || store_.bytes() <= retention_.bytes) return {};
   commit_cursors();  // trims what has been settled since the last round
   const auto bytes = store_.bytes();
-  if (bytes < retention_.bytes) return {};
+  if (bytes <= retention_.bytes) return {};
   std::lock_guard lock(cursor_mutex_);
   const auto who = slowest_.empty() ? std::string("durable subscriptions have")
                                     : "subscription '" + slowest_ + "' has";

@@ -17,8 +17,9 @@
 //
 // Retention (docs/storage.md): settled events stay for `retention.age`, unless the
 // log is over `retention.bytes`, when the oldest settled ones go first. Unsettled
-// events are never dropped: when they alone fill `retention.bytes`, batches fail
-// with `unavailable` ("the event store is full") until subscriptions catch up.
+// events are never dropped: when they alone take more than `retention.bytes`,
+// batches fail with `unavailable` ("the event store is full") until subscriptions
+// catch up. So the log holds at most `retention.bytes` plus one batch.
 //
 // Threading: submit() from any thread; completions run on the committer thread.
 #pragma once

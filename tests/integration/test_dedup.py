@@ -74,7 +74,8 @@ class DedupDurableAndDefault(EvmeshTestCase):
         self.assertEqual([r.ce("id") for r in sink.wait_for(2)], ["a", "a"])
 
     def test_bad_window_is_refused_naming_the_key(self):
-        out = subprocess.run([evmeshd_path(), "--check-config", "--set", "dedup.window=10"],
+        out = subprocess.run([evmeshd_path(), "--config", "/dev/null", "--check-config",
+                              "--set", "dedup.window=soon"],
                              capture_output=True, text=True, timeout=10)
         self.assertEqual(out.returncode, 2, out)
         self.assertIn("dedup.window", out.stderr)

@@ -80,7 +80,8 @@ class RetentionBytesTest(EvmeshTestCase):
         self.assertLess(len(replayed), CAP // len(PAYLOAD) + 1)
 
     def test_bad_size_is_refused_naming_the_key(self):
-        out = subprocess.run([evmeshd_path(), "--check-config", "--set", "store.retention_bytes=lots"],
+        out = subprocess.run([evmeshd_path(), "--config", "/dev/null", "--check-config",
+                              "--set", "store.retention_bytes=lots"],
                              capture_output=True, text=True, timeout=10)
         self.assertEqual(out.returncode, 2, out)
         self.assertIn("store.retention_bytes", out.stderr)
