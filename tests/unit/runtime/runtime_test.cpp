@@ -208,6 +208,27 @@ TEST_F(SlowRuntimeTest, ShutdownGivesUpAfterTheTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
 }
 
+// Size-bounded retention (runtime.h: store_retention_bytes), on the memory store.
+TEST_F(SlowRuntimeTest, DurablePublishesAreRefusedWhileUnsettledEventsFillTheSizeCap) {
+  RuntimeOptions options{.open_store = [] {
+    return Result<std::unique_ptr<store::EventStore>>(store::make_memory_store());
+  }};
+  options.store_retention_bytes = 1;
+  Runtime runtime(io_.get_executor(), options, sinks_);
+  auto durable = sub("d", "http://capped/", {});
+  durable.durable = true;
+  ASSERT_TRUE(runtime.create(durable));
+  std::vector<EventPtr> one{make_event("1")}, two{make_event("2")};
+  ASSERT_TRUE(runtime.publish(one));  // an empty log is under the cap
+  auto full = runtime.publish(two);   // "1" is still at the sink (100 ms): not settled
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code, Errc::unavailable);
+  EXPECT_NE(full.error().message.find("the event store is full"), std::string::npos);
+  EXPECT_NE(full.error().message.find("subscription 'd' has not settled"), std::string::npos);
+  for (int i = 0; i < 200 && runtime.stats("d")->delivered < 1; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(runtime.publish(two));  // settled now: trimmed, so there is room again
+}
+
 // Duplicate suppression (runtime.h: dedup_window): each test runs its own Runtime.
 EventPtr from_source(std::string id, std::string source) {
   EventBuilder b;
