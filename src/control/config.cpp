@@ -86,6 +86,11 @@ const Field kStore[] = {
     EVMESH_FIELD("commit", c.store.commit = commit_policy(r.one_of(n, k, {"group", "interval", "none"}))),
     EVMESH_FIELD("sync_interval", c.store.sync_interval = r.duration(n, k, false)),
     EVMESH_FIELD("retention", c.store.retention = r.duration(n, k, true)),
+    EVMESH_FIELD("retention_bytes", c.store.retention_bytes = r.size(n, k, 0, UINT64_MAX)),
+};
+const Field kDedup[] = {
+    EVMESH_FIELD("window", c.dedup.window = r.duration(n, k, true)),
+    EVMESH_FIELD("max_keys", c.dedup.max_keys = r.integer(n, k, 1, 100'000'000)),
 };
 const Field kLog[] = {
     EVMESH_FIELD("level",
@@ -141,7 +146,8 @@ struct Section {
 const Section kFieldSections[] = {
     {"http", kHttp},       {"grpc", kGrpc},     {"runtime", kRuntime}, {"webhook", kWebhook},
     {"store", kStore},     {"log", kLog},       {"mqtt", kMqtt},       {"auth", kAuth},
-    {"admin", kAdmin},     {"encryption", kEncryption}, {"schemas", kSchemas}, {"reload", kReload}};
+    {"admin", kAdmin},     {"encryption", kEncryption}, {"schemas", kSchemas}, {"reload", kReload},
+    {"dedup", kDedup}};
 
 const std::vector<detail::SectionKeys>& schema() {
   static const auto keys = [] {

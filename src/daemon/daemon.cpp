@@ -94,6 +94,9 @@ int run(const control::Config& config, control::Overrides overrides) {
         {config.store.data_dir, config.store.commit, config.store.sync_interval});
   };
   runtime_options.store_retention = config.store.retention;
+  runtime_options.store_retention_bytes = config.store.retention_bytes;
+  runtime_options.dedup_window = config.dedup.window;
+  runtime_options.dedup_max_keys = config.dedup.max_keys;
   Runtime runtime(delivery_io.get_executor(), std::move(runtime_options), router);
   // Policies and schemas (docs/policies.md): every publish passes the pipeline.
   control::ControlPlane plane;

@@ -8,7 +8,7 @@
 namespace evmesh::detail {
 
 Committer::Committer(store::EventStore& store, std::shared_ptr<RouteTable> table,
-                     std::chrono::milliseconds cursor_interval, std::chrono::milliseconds retention)
+                     std::chrono::milliseconds cursor_interval, Retention retention)
     : store_(store), table_(std::move(table)), cursor_interval_(cursor_interval), retention_(retention),
       routed_upto_(store.last_offset()) {
   thread_ = std::thread([this] { run(); });
@@ -70,7 +70,8 @@ void Committer::commit_batch(std::vector<PendingPublish>& batch) {
       stored.push_back(batch[p].events[e]);
     }
   }
-  auto last = store_.append(stored);
+  auto room = check_room();
+  auto last = room ? store_.append(stored) : Result<std::uint64_t>(std::unexpected(room.error()));
   if (!last) {
     for (auto& p : batch) {
       for (auto [e, d] : p.plan) d->release();
@@ -100,9 +101,11 @@ void Committer::commit_cursors() {
   // Read before the dispatchers: each has every offset <= upto in its pending set.
   const auto upto = routed_upto();
   auto lowest = upto;
+  slowest_.clear();
   for (const auto& route : table_->snapshot()->routes()) {
     if (!route->dispatcher->durable()) continue;
     const auto cursor = route->dispatcher->durable_cursor(upto);
+    if (cursor < lowest) slowest_ = route->sub.id;
     lowest = std::min(lowest, cursor);
     auto& written = committed_[route->sub.id];
     if (cursor <= written) continue;
@@ -113,20 +116,51 @@ void Committer::commit_cursors() {
     }
     written = cursor;
   }
-  // Every durable subscription is past `lowest`: nothing below it is needed again,
+  const auto trim_to = trim_point(lowest);
+  if (trim_to >= store_.first_offset()) {
+    if (auto trimmed = store_.trim(trim_to); !trimmed)
+      spdlog::warn("event store: cannot trim up to {}: {}", trim_to, trimmed.error().message);
+  }
+}
+
+std::uint64_t Committer::trim_point(std::uint64_t settled) {
+  // Every durable subscription is past `settled`: nothing below it is needed again,
   // except for replay what the retention period keeps.
-  if (retention_.count() > 0) {
-    auto kept = store_.offset_at(std::chrono::system_clock::now() - retention_);
+  auto upto = settled;
+  if (retention_.age.count() > 0) {
+    auto kept = store_.offset_at(std::chrono::system_clock::now() - retention_.age);
     if (!kept) {
       spdlog::warn("event store: cannot apply retention: {}", kept.error().message);
-      return;
+      return 0;
     }
-    lowest = std::min(lowest, *kept - 1);
+    upto = std::min(upto, *kept - 1);
   }
-  if (lowest >= store_.first_offset()) {
-    if (auto trimmed = store_.trim(lowest); !trimmed)
-      spdlog::warn("event store: cannot trim up to {}: {}", lowest, trimmed.error().message);
+  // Over the size cap, settled events go early, oldest first; unsettled ones never.
+  if (retention_.bytes > 0) {
+    auto fit = store_.offset_to_fit(retention_.bytes);
+    if (!fit) {
+      spdlog::warn("event store: cannot apply retention_bytes: {}", fit.error().message);
+      return upto;
+    }
+    upto = std::max(upto, std::min(*fit, settled));
   }
+  return upto;
+}
+
+Result<void> Committer::check_room() {
+  // Over the cap, not at it: trimming cuts down to it (offset_to_fit), so a log
+  // of settled events exactly at the cap still takes appends.
+  if (retention_.bytes == 0 || store_.bytes() <= retention_.bytes) return {};
+  commit_cursors();  // trims what has been settled since the last round
+  const auto bytes = store_.bytes();
+  if (bytes <= retention_.bytes) return {};
+  std::lock_guard lock(cursor_mutex_);
+  const auto who = slowest_.empty() ? std::string("durable subscriptions have")
+                                    : "subscription '" + slowest_ + "' has";
+  return fail(Errc::unavailable, "the event store is full: its events take " + std::to_string(bytes) +
+                                     " bytes of store.retention_bytes (" +
+                                     std::to_string(retention_.bytes) + ") and " + who +
+                                     " not settled them yet");
 }
 
 }  // namespace evmesh::detail

@@ -15,6 +15,12 @@
 // durable_cursor(routed_upto) is safe to commit. The same thread commits those
 // cursors every `cursor_interval` and trims the log below the lowest of them.
 //
+// Retention (docs/storage.md): settled events stay for `retention.age`, unless the
+// log is over `retention.bytes`, when the oldest settled ones go first. Unsettled
+// events are never dropped: when they alone take more than `retention.bytes`,
+// batches fail with `unavailable` ("the event store is full") until subscriptions
+// catch up. So the log holds at most `retention.bytes` plus one batch.
+//
 // Threading: submit() from any thread; completions run on the committer thread.
 #pragma once
 
@@ -42,11 +48,16 @@ struct PendingPublish {
   Runtime::PublishCallback done;
 };
 
+struct Retention {
+  std::chrono::milliseconds age{0};  // keep settled events this long; 0: not at all
+  std::uint64_t bytes = 0;           // the log's cap (EventStore::bytes()); 0: none
+};
+
 class Committer {
  public:
   Committer(store::EventStore& store, std::shared_ptr<RouteTable> table,
             std::chrono::milliseconds cursor_interval = std::chrono::milliseconds(100),
-            std::chrono::milliseconds retention = std::chrono::milliseconds(0));
+            Retention retention = {});
   // Fails what is still queued (shutting_down) and commits the cursors one last time.
   ~Committer();
 
@@ -60,11 +71,15 @@ class Committer {
  private:
   void run();
   void commit_batch(std::vector<PendingPublish>& batch);
+  // Where to trim, given that every durable subscription settled up to `settled`.
+  std::uint64_t trim_point(std::uint64_t settled);
+  // `unavailable` when the log is at its size cap even after trimming what is settled.
+  Result<void> check_room();
 
   store::EventStore& store_;
   std::shared_ptr<RouteTable> table_;
   const std::chrono::milliseconds cursor_interval_;
-  const std::chrono::milliseconds retention_;
+  const Retention retention_;
   std::atomic<std::uint64_t> routed_upto_;
 
   std::mutex mutex_;
@@ -73,6 +88,7 @@ class Committer {
   bool stopping_ = false;
   std::mutex cursor_mutex_;
   std::unordered_map<std::string, std::uint64_t> committed_;  // last cursor written, per sub
+  std::string slowest_;  // the subscription with the lowest cursor; guarded by cursor_mutex_
   std::thread thread_;
 };
 

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "committer.h"
+#include "duplicate_filter.h"
 #include "route_table.h"
 
 #include <boost/asio/post.hpp>
@@ -39,7 +40,10 @@ Runtime::Runtime(asio::any_io_executor ex, RuntimeOptions options, SinkFactory& 
     : ex_(std::move(ex)), options_(options), sinks_(sinks),
       table_(std::make_shared<detail::RouteTable>(
           merge_pool_.get_executor(),
-          detail::RouteTableOptions{options.index_delta_capacity, options.index_merge_min})) {}
+          detail::RouteTableOptions{options.index_delta_capacity, options.index_merge_min})) {
+  if (options.dedup_window.count() > 0)
+    dedup_ = std::make_unique<detail::DuplicateFilter>(options.dedup_window, options.dedup_max_keys);
+}
 
 Runtime::~Runtime() {
   for (const auto& r : table_->snapshot()->routes()) r->dispatcher->stop();
@@ -53,8 +57,14 @@ Result<void> Runtime::ensure_store() {
   auto opened = options_.open_store();
   if (!opened) return std::unexpected(opened.error());
   store_ = std::move(*opened);
-  committer_ = std::make_unique<detail::Committer>(*store_, table_, std::chrono::milliseconds(100),
-                                                   options_.store_retention);
+  // With duplicate suppression on, settled events stay for its window too: after a
+  // restart their keys are read back from the log (restore_duplicate_keys).
+  const auto age = dedup_ ? std::max(options_.store_retention, options_.dedup_window)
+                          : options_.store_retention;
+  committer_ = std::make_unique<detail::Committer>(
+      *store_, table_, std::chrono::milliseconds(100),
+      detail::Retention{age, options_.store_retention_bytes});
+  if (dedup_) restore_duplicate_keys();
   spdlog::info("event store opened: offsets {}..{}", store_->first_offset(), store_->last_offset());
   return {};
 }
@@ -246,12 +256,13 @@ Result<PublishReceipt> Runtime::publish(std::span<const EventPtr> events) {
     committed.emplace();
     return [&committed](Result<PublishReceipt> r) { committed->set_value(std::move(r)); };
   };
-  if (auto now = route_events(events, defer)) return std::move(*now);
+  if (auto now = publish(events, defer)) return std::move(*now);
   return committed->get_future().get();  // wait for the group commit
 }
 
 std::optional<Result<PublishReceipt>> Runtime::publish(std::span<const EventPtr> events,
                                                        const DeferPublish& defer) {
+  if (dedup_) return publish_once(events, defer);
   return route_events(events, defer);
 }
 

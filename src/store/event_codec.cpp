@@ -73,6 +73,13 @@ void encode_event(const Event& ev, std::string& out) {
   if (ev.has_data()) put_bytes(out, *ev.data());
 }
 
+std::size_t encoded_size(const Event& ev) {
+  thread_local std::string record;
+  record.clear();
+  encode_event(ev, record);
+  return record.size();
+}
+
 Result<EventPtr> decode_event(std::string_view record) {
   Reader in(record);
   std::uint8_t version;

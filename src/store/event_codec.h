@@ -18,5 +18,7 @@ namespace evmesh::store::detail {
 
 void encode_event(const Event& ev, std::string& out);
 Result<EventPtr> decode_event(std::string_view record);
+// The size of encode_event()'s record: what size-bounded retention counts.
+std::size_t encoded_size(const Event& ev);
 
 }  // namespace evmesh::store::detail

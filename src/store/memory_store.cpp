@@ -5,6 +5,7 @@
 #include <mutex>
 #include <string>
 
+#include "event_codec.h"
 #include "evmesh/store/event_store.h"
 
 namespace evmesh::store {
@@ -16,10 +17,12 @@ class MemoryStore final : public EventStore {
     std::lock_guard lock(mutex_);
     // Never earlier than the previous append, so times grow with offsets.
     last_time_ = std::max(last_time_, std::chrono::system_clock::now());
+    const auto first = first_ + log_.size();
     for (const auto& ev : events) {
       log_.push_back(ev);
       times_.push_back(last_time_);
     }
+    count_batch(first, events);
     return last_offset_locked();
   }
 
@@ -105,7 +108,22 @@ class MemoryStore final : public EventStore {
       ++first_;
       ++dropped;
     }
+    forget_trimmed_batches();
     return dropped;
+  }
+
+  std::uint64_t bytes() const override {
+    std::lock_guard lock(mutex_);
+    return log_.empty() ? 0 : appended_bytes_ - batches_.front().bytes_before;
+  }
+
+  Result<std::uint64_t> offset_to_fit(std::uint64_t max_bytes) const override {
+    std::lock_guard lock(mutex_);
+    if (log_.empty() || appended_bytes_ - batches_.front().bytes_before <= max_bytes) return first_ - 1;
+    for (const auto& batch : batches_) {
+      if (appended_bytes_ - batch.bytes_before <= max_bytes) return batch.first - 1;
+    }
+    return last_offset_locked();
   }
 
   std::uint64_t last_offset() const override {
@@ -121,6 +139,17 @@ class MemoryStore final : public EventStore {
  private:
   std::uint64_t last_offset_locked() const { return first_ + log_.size() - 1; }
 
+  // Size accounting per batch, as the embedded store does it (event_store.h).
+  void count_batch(std::uint64_t first, std::span<const EventPtr> events) {
+    if (events.empty()) return;
+    batches_.push_back({first, appended_bytes_});
+    for (const auto& ev : events) appended_bytes_ += detail::encoded_size(*ev);
+  }
+  void forget_trimmed_batches() {
+    while (batches_.size() > 1 && batches_[1].first <= first_) batches_.pop_front();
+    if (log_.empty()) batches_.clear();
+  }
+
   mutable std::mutex mutex_;
   std::deque<EventPtr> log_;
   std::deque<std::chrono::system_clock::time_point> times_;  // append time, per event
@@ -128,6 +157,12 @@ class MemoryStore final : public EventStore {
   std::uint64_t first_ = 1;  // offset of log_.front()
   std::map<std::string, std::uint64_t, std::less<>> cursors_;
   std::map<std::string, std::map<std::uint64_t, EventPtr>, std::less<>> dead_;
+  struct Batch {
+    std::uint64_t first;         // offset of its first event
+    std::uint64_t bytes_before;  // appended_bytes_ before it
+  };
+  std::deque<Batch> batches_;  // those with a retained event, oldest first
+  std::uint64_t appended_bytes_ = 0;
 };
 
 }  // namespace

@@ -6,7 +6,10 @@
 //   'n'                                -> last offset ever assigned (survives trims)
 //   'd' + consumer + '\0' + id (8 bytes) -> dead letter (event record)
 //   't' + append time (8 bytes, microseconds since the epoch) + first offset of the
-//       batch (8 bytes)           -> empty: the time index of replay (offset_at)
+//       batch (8 bytes)           -> bytes appended before the batch (8 bytes; empty in
+//       stores written before size retention): the time index of replay (offset_at)
+//       and the size index of retention (offset_to_fit)
+//   'b'                                -> bytes of event records ever appended
 // Appends are one WriteBatch (atomic); the commit policy picks WriteOptions::sync.
 // Recovery is RocksDB's WAL replay in point-in-time mode: it keeps every complete
 // record and stops at a torn one.
@@ -33,7 +36,7 @@
 namespace evmesh::store {
 namespace {
 
-constexpr char kEvent = 'e', kCursor = 'c', kLast = 'n', kDead = 'd', kTime = 't';
+constexpr char kEvent = 'e', kCursor = 'c', kLast = 'n', kDead = 'd', kTime = 't', kBytes = 'b';
 
 std::string be64(std::uint64_t v) {
   std::string out(8, '\0');
@@ -52,6 +55,9 @@ std::string time_key(std::int64_t micros, std::uint64_t offset) {
   return kTime + be64(static_cast<std::uint64_t>(micros)) + be64(offset);
 }
 bool is_time_key(rocksdb::Slice key) { return key.size() == 17 && key[0] == kTime; }
+std::uint64_t batch_first_of(rocksdb::Slice time_key) {
+  return from_be64(std::string_view(time_key.data() + 9, 8));
+}
 std::int64_t micros_of(std::chrono::system_clock::time_point t) {
   return std::max<std::int64_t>(
       0, std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
@@ -93,6 +99,7 @@ class RocksDbStore final : public EventStore {
       : db_(std::move(db)), options_(std::move(options)) {
     sync_writes_.sync = options_.commit == CommitPolicy::group;
     load_bounds();
+    load_byte_counts();
     if (options_.commit == CommitPolicy::interval) syncer_ = std::thread([this] { sync_loop(); });
   }
 
@@ -118,15 +125,18 @@ class RocksDbStore final : public EventStore {
     rocksdb::WriteBatch batch;
     std::string record;
     auto last = last_.load();
+    std::uint64_t batch_bytes = 0;
     for (const auto& ev : events) {
       record.clear();
       detail::encode_event(*ev, record);
+      batch_bytes += record.size();
       batch.Put(event_key(++last), record);
     }
     batch.Put(std::string(1, kLast), be64(last));
+    batch.Put(std::string(1, kBytes), be64(appended_bytes_.load() + batch_bytes));
     // Never earlier than the previous batch, so times grow with offsets.
     const auto micros = std::max(last_micros_, micros_of(std::chrono::system_clock::now()));
-    if (!events.empty()) batch.Put(time_key(micros, last_.load() + 1), {});
+    if (!events.empty()) batch.Put(time_key(micros, last_.load() + 1), be64(appended_bytes_.load()));
     if (auto s = db_->Write(sync_writes_, &batch); !s.ok()) {
       failed_ = true;
       failed_reason_ = s.ToString();
@@ -135,6 +145,7 @@ class RocksDbStore final : public EventStore {
     }
     last_.store(last);
     last_micros_ = micros;
+    appended_bytes_ += batch_bytes;
     return last;
   }
 
@@ -253,20 +264,55 @@ class RocksDbStore final : public EventStore {
     // starts at or before the new first offset.
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
     std::string previous;
+    std::uint64_t previous_bytes = 0;  // bytes before the batch that holds upto + 1
     for (it->Seek(std::string(1, kTime)); it->Valid() && is_time_key(it->key()); it->Next()) {
       if (from_be64(std::string_view(it->key().data() + 9, 8)) > upto + 1) break;
       if (!previous.empty()) batch.Delete(previous);
       previous = it->key().ToString();
+      previous_bytes = from_be64(it->value().ToStringView());
     }
     if (auto s = db_->Write({}, &batch); !s.ok()) return store_error("trim", s);
     first_.store(upto + 1);
+    trimmed_bytes_.store(upto == last_.load() ? appended_bytes_.load() : previous_bytes);
     return upto + 1 - first;
   }
 
   std::uint64_t last_offset() const override { return last_.load(); }
   std::uint64_t first_offset() const override { return first_.load(); }
 
+  std::uint64_t bytes() const override {
+    if (first_.load() > last_.load()) return 0;
+    return appended_bytes_.load() - std::min(trimmed_bytes_.load(), appended_bytes_.load());
+  }
+
+  Result<std::uint64_t> offset_to_fit(std::uint64_t max_bytes) const override {
+    const auto first = first_.load();
+    if (bytes() <= max_bytes) return first - 1;
+    const auto appended = appended_bytes_.load();
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    for (it->Seek(std::string(1, kTime)); it->Valid() && is_time_key(it->key()); it->Next()) {
+      const auto batch_first = batch_first_of(it->key());
+      if (batch_first <= first) continue;  // cutting before it drops nothing
+      if (appended - from_be64(it->value().ToStringView()) <= max_bytes) return batch_first - 1;
+    }
+    if (!it->status().ok()) return store_error("search the size index", it->status());
+    return last_.load();
+  }
+
  private:
+  // Size retention after a restart: bytes ever appended, and those before the batch
+  // holding the oldest retained event (the last time index entry at or before it).
+  void load_byte_counts() {
+    std::string value;
+    if (db_->Get({}, std::string(1, kBytes), &value).ok()) appended_bytes_.store(from_be64(value));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    for (it->Seek(std::string(1, kTime)); it->Valid() && is_time_key(it->key()); it->Next()) {
+      if (batch_first_of(it->key()) > first_.load()) break;
+      trimmed_bytes_.store(from_be64(it->value().ToStringView()));
+    }
+    if (first_.load() > last_.load()) trimmed_bytes_.store(appended_bytes_.load());  // all trimmed
+  }
+
   // The offsets after a restart: the last one ever assigned and the oldest kept.
   void load_bounds() {
     std::uint64_t last = 0;
@@ -295,6 +341,8 @@ class RocksDbStore final : public EventStore {
   std::mutex write_mutex_;   // appends and trims: offsets are assigned in order
   std::mutex cursor_mutex_;  // commit's read-compare-write
   std::atomic<std::uint64_t> first_{1}, last_{0};
+  // Size retention: bytes ever appended, and those before the oldest retained batch.
+  std::atomic<std::uint64_t> appended_bytes_{0}, trimmed_bytes_{0};
   bool failed_ = false;  // guarded by write_mutex_
   std::int64_t last_micros_ = 0;  // append time of the last batch; guarded by write_mutex_
   std::string failed_reason_;

@@ -142,6 +142,13 @@ struct StoreConfig {
   store::CommitPolicy commit = store::CommitPolicy::group;
   std::chrono::milliseconds sync_interval{100};  // commit: interval
   std::chrono::milliseconds retention{0};  // keep settled events this long, for replay
+  std::uint64_t retention_bytes = 0;  // cap on the log's event bytes; 0: none
+};
+
+// Duplicate suppression at ingress (docs/delivery.md#duplicate-suppression).
+struct DedupConfig {
+  std::chrono::milliseconds window{0};  // same source + id within it: not delivered again; 0: off
+  std::size_t max_keys = 1'000'000;     // keys remembered at most (the oldest go first)
 };
 
 struct LogConfig {
@@ -168,6 +175,7 @@ struct Config {
   RuntimeConfig runtime;
   WebhookConfig webhook;
   StoreConfig store;
+  DedupConfig dedup;
   LogConfig log;
   DeliveryPolicy delivery;        // defaults for every subscription
   SinkSpec sink_defaults;         // mode and timeout defaults

@@ -36,6 +36,7 @@ class RouteTable;
 class Committer;
 class Snapshot;
 struct Route;
+class DuplicateFilter;
 }  // namespace detail
 
 struct RuntimeOptions {
@@ -49,6 +50,14 @@ struct RuntimeOptions {
   // How long the log keeps events every durable subscription has settled, so that
   // replay can deliver them again; 0: trimmed as soon as all have (docs/storage.md).
   std::chrono::milliseconds store_retention{0};
+  // The log's size cap (store.retention_bytes): over it, settled events go early;
+  // when unsettled ones alone fill it, durable publishes fail until they are settled.
+  std::uint64_t store_retention_bytes = 0;
+  // Duplicate suppression (docs/delivery.md#duplicate-suppression): an event whose
+  // source and id were published within this window is acked but not routed again;
+  // 0: off. At most `dedup_max_keys` keys are kept (the oldest go first).
+  std::chrono::milliseconds dedup_window{0};
+  std::size_t dedup_max_keys = 1'000'000;
 };
 
 // How the routing snapshot is laid out right now; for tests and metrics.
@@ -65,6 +74,7 @@ struct PublishReceipt {
   std::size_t events = 0;      // events accepted
   std::size_t deliveries = 0;  // (event, subscription) pairs queued
   std::size_t dropped = 0;     // events a policy dropped (counted in `events`)
+  std::size_t duplicates = 0;  // events suppressed as duplicates (counted in `events`)
 };
 
 class Runtime {
@@ -150,6 +160,12 @@ class Runtime {
   // returns nullopt.
   std::optional<Result<PublishReceipt>> route_events(std::span<const EventPtr> events,
                                                      const DeferPublish& defer);
+  // publish() with duplicate suppression on: routes only the events seen for the
+  // first time; a failed publish forgets their keys (dedup_publish.cpp).
+  std::optional<Result<PublishReceipt>> publish_once(std::span<const EventPtr> events,
+                                                     const DeferPublish& defer);
+  // Store just opened: remembers the keys of the events it kept from the last window.
+  void restore_duplicate_keys();
   std::optional<Result<PublishReceipt>> publish_admitted(std::span<const EventPtr> events,
                                                          const DeferPublish& defer);
   // Reserves a queue slot for every (event, dispatcher) pair, then pushes them all,
@@ -172,6 +188,7 @@ class Runtime {
   std::unique_ptr<detail::Committer> committer_;
   std::shared_ptr<const IngressStage> ingress_;
   std::shared_ptr<const DeliveryGuard> guard_;
+  std::unique_ptr<detail::DuplicateFilter> dedup_;  // set when dedup_window > 0
   std::atomic<bool> accepting_{true};
   std::atomic<std::uint64_t> next_id_{1};
 };

@@ -71,6 +71,16 @@ class EventStore {
   // Offset of the oldest retained event; last_offset() + 1 when empty.
   virtual std::uint64_t first_offset() const = 0;
 
+  // Size-bounded retention (docs/storage.md). Bytes are those of the events' stored
+  // records, counted per append() batch: a batch counts whole until trim() has
+  // dropped all of it. Dead letters and cursors are not counted.
+  // Bytes held by the retained events; 0 when none are.
+  virtual std::uint64_t bytes() const = 0;
+  // The offset to trim() up to so that at most `max_bytes` stay, cutting between
+  // batches, oldest first: first_offset() - 1 when they fit already,
+  // last_offset() when only dropping everything does.
+  virtual Result<std::uint64_t> offset_to_fit(std::uint64_t max_bytes) const = 0;
+
   // committed(c) == cursor(c).value_or(0).
   std::uint64_t committed(std::string_view consumer) const { return cursor(consumer).value_or(0); }
 };

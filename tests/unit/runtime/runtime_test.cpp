@@ -208,5 +208,94 @@ TEST_F(SlowRuntimeTest, ShutdownGivesUpAfterTheTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
 }
 
+// Size-bounded retention (runtime.h: store_retention_bytes), on the memory store.
+TEST_F(SlowRuntimeTest, DurablePublishesAreRefusedWhileUnsettledEventsFillTheSizeCap) {
+  RuntimeOptions options{.open_store = [] {
+    return Result<std::unique_ptr<store::EventStore>>(store::make_memory_store());
+  }};
+  options.store_retention_bytes = 1;
+  Runtime runtime(io_.get_executor(), options, sinks_);
+  auto durable = sub("d", "http://capped/", {});
+  durable.durable = true;
+  ASSERT_TRUE(runtime.create(durable));
+  std::vector<EventPtr> one{make_event("1")}, two{make_event("2")};
+  ASSERT_TRUE(runtime.publish(one));  // an empty log is under the cap
+  auto full = runtime.publish(two);   // "1" is still at the sink (100 ms): not settled
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code, Errc::unavailable);
+  EXPECT_NE(full.error().message.find("the event store is full"), std::string::npos);
+  EXPECT_NE(full.error().message.find("subscription 'd' has not settled"), std::string::npos);
+  for (int i = 0; i < 200 && runtime.stats("d")->delivered < 1; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(runtime.publish(two));  // settled now: trimmed, so there is room again
+}
+
+// Duplicate suppression (runtime.h: dedup_window): each test runs its own Runtime.
+EventPtr from_source(std::string id, std::string source) {
+  EventBuilder b;
+  b.set("specversion", "1.0").set("id", std::move(id)).set("source", std::move(source)).set("type", "t");
+  return std::move(b).build().value();
+}
+
+std::vector<std::string> delivered_ids(ScriptedSink& sink) {
+  std::vector<std::string> ids;
+  for (const auto& call : sink.calls()) ids.push_back(call.ev->id());
+  return ids;
+}
+
+TEST_F(RuntimeTest, DuplicatesAreAckedButNotDeliveredAgain) {
+  Runtime runtime(io_.get_executor(), {.dedup_window = 1h}, sinks_);
+  ASSERT_TRUE(runtime.create(sub("all", "http://dedup/", {})));
+  std::vector<EventPtr> first{make_event("1")}, again{make_event("1")},
+      mixed{make_event("2"), make_event("1"), from_source("1", "/elsewhere")};
+  EXPECT_EQ(runtime.publish(first)->deliveries, 1u);
+  auto dup = runtime.publish(again);
+  ASSERT_TRUE(dup);
+  EXPECT_EQ(dup->events, 1u);
+  EXPECT_EQ(dup->duplicates, 1u);
+  EXPECT_EQ(dup->deliveries, 0u);
+  auto part = runtime.publish(mixed);  // the same id from another source is another event
+  ASSERT_TRUE(part);
+  EXPECT_EQ(part->events, 3u);
+  EXPECT_EQ(part->duplicates, 1u);
+  EXPECT_EQ(part->deliveries, 2u);
+  auto sink = sinks_.at("http://dedup/");
+  ASSERT_TRUE(sink->wait_calls(3));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(delivered_ids(*sink), (std::vector<std::string>{"1", "2", "1"}));
+}
+
+TEST_F(RuntimeTest, DuplicateSuppressionIsBoundedByWindowAndMaxKeys) {
+  Runtime runtime(io_.get_executor(), {.dedup_window = 200ms, .dedup_max_keys = 2}, sinks_);
+  ASSERT_TRUE(runtime.create(sub("all", "http://bounded/", {})));
+  auto publish_one = [&](std::string id) {
+    std::vector<EventPtr> batch{make_event(std::move(id))};
+    return runtime.publish(batch)->deliveries;
+  };
+  EXPECT_EQ(publish_one("a"), 1u);
+  EXPECT_EQ(publish_one("b"), 1u);
+  EXPECT_EQ(publish_one("c"), 1u);  // over max_keys: "a" is forgotten
+  EXPECT_EQ(publish_one("c"), 0u);
+  EXPECT_EQ(publish_one("a"), 1u);
+  std::this_thread::sleep_for(250ms);  // past the window
+  EXPECT_EQ(publish_one("a"), 1u);
+}
+
+TEST_F(SlowRuntimeTest, AFailedPublishIsNotTakenForADuplicateWhenRetried) {
+  Runtime runtime(io_.get_executor(), {.dedup_window = 1h}, sinks_);
+  ASSERT_TRUE(runtime.create(sub("tight", "http://retried/", {}, 1)));
+  std::vector<EventPtr> one{make_event("1")}, two{make_event("2")};
+  ASSERT_TRUE(runtime.publish(one));
+  auto full = runtime.publish(two);
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code, Errc::overloaded);
+  for (int i = 0; i < 200 && runtime.stats("tight")->delivered < 1; ++i) std::this_thread::sleep_for(10ms);
+  auto retried = runtime.publish(two);
+  ASSERT_TRUE(retried);
+  EXPECT_EQ(retried->duplicates, 0u);
+  auto sink = sinks_.at("http://retried/");
+  ASSERT_TRUE(sink->wait_calls(2));
+  EXPECT_EQ(delivered_ids(*sink), (std::vector<std::string>{"1", "2"}));
+}
+
 }  // namespace
 }  // namespace evmesh

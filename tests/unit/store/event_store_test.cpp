@@ -202,6 +202,50 @@ TYPED_TEST(EventStoreTest, KeepsEveryAttributeAndTheData) {
   EXPECT_EQ(read[0].event->extensions().at("flag").kind, JsonKind::boolean);
 }
 
+// Events 1..9 have one-digit ids, so their records all have one size.
+TYPED_TEST(EventStoreTest, BytesCountRetainedBatchesWhole) {
+  auto& store = *this->store_;
+  EXPECT_EQ(store.bytes(), 0u);
+  auto one = events(1, 1);
+  ASSERT_TRUE(store.append(one));
+  const auto unit = store.bytes();
+  ASSERT_GT(unit, 0u);
+  auto three = events(2, 3);
+  ASSERT_TRUE(store.append(three));
+  EXPECT_EQ(store.bytes(), 4 * unit);
+  ASSERT_TRUE(store.trim(2));  // part of the second batch: it counts whole
+  EXPECT_EQ(store.bytes(), 3 * unit);
+  ASSERT_TRUE(store.trim(4));
+  EXPECT_EQ(store.bytes(), 0u);
+  auto again = events(5, 1);
+  ASSERT_TRUE(store.append(again));
+  EXPECT_EQ(store.bytes(), unit);
+}
+
+TYPED_TEST(EventStoreTest, OffsetToFitCutsWholeBatchesOldestFirst) {
+  auto& store = *this->store_;
+  EXPECT_EQ(store.offset_to_fit(0).value(), 0u);  // empty: fits
+  auto a = events(1, 2), b = events(3, 1), c = events(4, 3);  // batches [1,2] [3] [4..6]
+  ASSERT_TRUE(store.append(a));
+  const auto unit = store.bytes() / 2;
+  ASSERT_TRUE(store.append(b));
+  ASSERT_TRUE(store.append(c));
+  ASSERT_EQ(store.bytes(), 6 * unit);
+  EXPECT_EQ(store.offset_to_fit(6 * unit).value(), 0u);
+  EXPECT_EQ(store.offset_to_fit(6 * unit - 1).value(), 2u);
+  EXPECT_EQ(store.offset_to_fit(4 * unit).value(), 2u);
+  EXPECT_EQ(store.offset_to_fit(3 * unit).value(), 3u);
+  EXPECT_EQ(store.offset_to_fit(3 * unit - 1).value(), 6u);  // the last batch alone is too big
+  EXPECT_EQ(store.offset_to_fit(0).value(), 6u);
+  ASSERT_TRUE(store.trim(store.offset_to_fit(4 * unit).value()));
+  EXPECT_EQ(store.bytes(), 4 * unit);
+  EXPECT_EQ(store.offset_to_fit(4 * unit).value(), 2u);  // first_offset() - 1
+  ASSERT_TRUE(store.trim(4));  // into the last batch
+  EXPECT_EQ(store.bytes(), 3 * unit);
+  EXPECT_EQ(store.offset_to_fit(3 * unit).value(), 4u);
+  EXPECT_EQ(store.offset_to_fit(unit).value(), 6u);
+}
+
 TEST(MemoryStoreTest, DataIsSharedNotCopied) {
   auto store = make_memory_store();
   EventBuilder b;
@@ -249,6 +293,30 @@ TEST_P(EmbeddedStoreTest, ReopenAfterTrimmingEverythingKeepsNumbering) {
   EXPECT_EQ(store->first_offset(), 4u);
   auto more = events(4, 1);
   EXPECT_EQ(store->append(more).value(), 4u);
+}
+
+TEST_P(EmbeddedStoreTest, ReopenKeepsTheSizeOfTheLog) {
+  std::uint64_t unit = 0;
+  {
+    auto store = open_embedded_store({dir_.path(), GetParam()}).value();
+    auto a = events(1, 1), b = events(2, 3);
+    ASSERT_TRUE(store->append(a));
+    unit = store->bytes();
+    ASSERT_TRUE(store->append(b));
+    ASSERT_TRUE(store->trim(2));  // into the second batch
+  }
+  {
+    auto store = open_embedded_store({dir_.path(), GetParam()}).value();
+    EXPECT_EQ(store->bytes(), 3 * unit);
+    EXPECT_EQ(store->offset_to_fit(3 * unit).value(), 2u);
+    EXPECT_EQ(store->offset_to_fit(unit).value(), 4u);
+    ASSERT_TRUE(store->trim(4));
+  }
+  auto store = open_embedded_store({dir_.path(), GetParam()}).value();
+  EXPECT_EQ(store->bytes(), 0u);  // everything trimmed
+  auto more = events(5, 1);
+  ASSERT_TRUE(store->append(more));
+  EXPECT_EQ(store->bytes(), unit);
 }
 
 INSTANTIATE_TEST_SUITE_P(CommitPolicies, EmbeddedStoreTest,
