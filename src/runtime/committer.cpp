@@ -113,6 +113,7 @@ void Committer::commit_cursors() {
     }
     written = cursor;
   }
+  if (trim_held_.load(std::memory_order_acquire)) return;
   // Every durable subscription is past `lowest`: nothing below it is needed again,
   // except for replay what the retention period keeps.
   if (retention_.count() > 0) {
