@@ -2,10 +2,12 @@
 (docs/storage.md#api-subscriptions-across-restarts): the real daemon, a real HTTP sink,
 kill -9 between the publishes and the sink's acks."""
 
+import json
 import shutil
 import signal
 import tempfile
 
+from grpc_harness import GRPC_LISTENING, grpc, stubs
 from harness import EvmeshTestCase, Reply, binary_headers, wait_until
 from security_harness import bearer, hash_key
 
@@ -20,8 +22,8 @@ class SavedSubscriptionsTest(EvmeshTestCase):
         self.data = tempfile.mkdtemp(prefix="evmesh-saved-")
         self.addCleanup(shutil.rmtree, self.data, True)
 
-    def start(self, config=""):
-        return self.start_evmeshd(config, sets=[f"store.data_dir={self.data}"])
+    def start(self, config="", sets=()):
+        return self.start_evmeshd(config, sets=[f"store.data_dir={self.data}", *sets])
 
     def crash(self, daemon):
         daemon.signal(signal.SIGKILL)
@@ -148,6 +150,24 @@ class SavedSubscriptionsTest(EvmeshTestCase):
         self.assertEqual([r.ce("id") for r in sink.wait_for(1)], ["p1"])
         res = daemon.request("DELETE", "/subscriptions/alices", headers=bearer(ALICE))
         self.assertEqual(res.status, 200, res)
+
+    def test_grpc_subscription_management_is_saved_too(self):
+        pb, pb_grpc, _ = stubs()
+        daemon = self.start(sets=["grpc.enabled=true"])
+        port = wait_until(lambda: (m := GRPC_LISTENING.search(daemon.output())) and int(m.group(1)),
+                          what="grpc listening")
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.BrokerStub(channel)
+            body = json.dumps({"sink": "http://127.0.0.1:9/", "durable": True})
+            kept = json.loads(stub.CreateSubscription(pb.SubscriptionRequest(json=body), timeout=5).json)
+            stub.UpdateSubscription(pb.SubscriptionRequest(id="gone", json=body), timeout=5)
+            stub.DeleteSubscription(pb.SubscriptionRequest(id="gone"), timeout=5)
+        self.crash(daemon)
+
+        daemon = self.start()
+        listed = daemon.request("GET", "/subscriptions").json()
+        self.assertEqual([s["id"] for s in listed], [kept["id"]])
+        self.assertEqual(listed[0], kept)
 
 
 if __name__ == "__main__":
