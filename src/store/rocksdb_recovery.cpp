@@ -63,7 +63,8 @@ Result<void> Healer::heal() {
       spdlog::info("event store: writable again after: {}", describe(cause_, dir_));
       stopped_ = false;
       return {};
-    } else if (s.severity() >= rocksdb::Status::Severity::kFatalError) {
+    } else if (s.severity() >= rocksdb::Status::Severity::kFatalError && !fatal_) {
+      fatal_ = true;  // said once: it does not change
       spdlog::error("event store: cannot resume ({}); restart evmeshd", s.ToString());
     }
   }

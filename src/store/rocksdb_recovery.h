@@ -56,6 +56,7 @@ class Healer {
   const std::filesystem::path dir_;
   mutable std::mutex mutex_;
   bool stopped_ = false;
+  bool fatal_ = false;  // RocksDB refuses to resume: only a reopen (restart) helps
   rocksdb::Status cause_;
   std::chrono::steady_clock::time_point last_attempt_{};
 };
