@@ -365,7 +365,9 @@ Result<std::unique_ptr<EventStore>> open_embedded_store(const StoreOptions& opti
   db_options.listeners.push_back(detail::manual_recovery_listener());
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, (options.data_dir / "events").string(), &raw);
-  if (!s.ok()) return store_error("open in " + options.data_dir.string(), s);
+  if (!s.ok())
+    return std::unexpected(
+        detail::store_failure("open in " + options.data_dir.string(), s, options.data_dir));
   return std::make_unique<RocksDbStore>(std::unique_ptr<rocksdb::DB>(raw), options);
 }
 

@@ -10,12 +10,13 @@ where the kernel does not allow unprivileged user namespaces."""
 import errno
 import os
 import re
+import signal
 import shutil
 import subprocess
 import tempfile
 import time
 
-from harness import Daemon, EvmeshTestCase, wait_until
+from harness import Daemon, EvmeshTestCase, Reply, terminate, wait_until
 
 TMPFS_SIZE = "16m"
 # sh runs inside the namespace: mount, then become evmeshd (same PID, so signals and
@@ -31,6 +32,8 @@ def namespaces_unavailable():
                               capture_output=True, text=True, timeout=10)
         if proc.returncode != 0:
             return f"unshare -rm + mount tmpfs failed: {proc.stderr.strip()}"
+        if not shutil.which("nsenter"):
+            return "nsenter (util-linux) is not installed"
         return None
     except FileNotFoundError:
         return "unshare (util-linux) is not installed"
@@ -62,7 +65,9 @@ class DiskFullTest(EvmeshTestCase):
         return f"/proc/{daemon.proc.pid}/root{self.data}/{name}"
 
     def fill(self, daemon):
-        path = self.inside(daemon, "ballast")
+        return self.fill_path(self.inside(daemon, "ballast"))
+
+    def fill_path(self, path):
         chunk = b"\0" * (1 << 20)
         with open(path, "wb", buffering=0) as f:
             try:
@@ -130,6 +135,52 @@ class DiskFullTest(EvmeshTestCase):
                    what=f"all {len(acked)} acked events at the sink")
         print(f"\ndisk full: {len(acked)} events acked, healed "
               f"{', '.join(f'{t * 1000:.0f}' for t in healed_after)} ms after the ballast was removed")
+
+    def test_kill_9_on_a_full_disk_loses_nothing_acked(self):
+        """The tmpfs lives in a namespace held by a `sleep`, so it outlives the daemon:
+        kill -9 while the disk is full, restart (refused while still full), free space,
+        restart, and every event that got a 202 is delivered."""
+        holder = subprocess.Popen(
+            ["unshare", "-rm", "sh", "-c", MOUNT_THEN_EXEC, self.data, "sh", "-c",
+             "echo mounted; exec sleep 600"], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(holder.stdout.close)
+        self.addCleanup(terminate, holder)
+        self.assertEqual(holder.stdout.readline().strip(), "mounted")
+
+        def start(config, expect_start=True):
+            d = Daemon(config, [f"store.data_dir={self.data}"])
+            d.args = ["nsenter", "-t", str(holder.pid), "-U", "-m", "--preserve-credentials"] + d.args
+            self.addCleanup(d.close)
+            self.addCleanup(self._dump_on_failure, d)
+            return d.start() if expect_start else d.spawn()
+
+        sink = self.make_sink(default=Reply(503))  # down: everything stays in the backlog
+        config = (f"subscriptions:\n  - id: orders\n    sink: {sink.url}\n    durable: true\n"
+                  "    delivery: {maxattempts: 1000, initialbackoff: 50ms, maxbackoff: 100ms}\n")
+        daemon = start(config)
+        acked = []
+        for i in range(500):
+            res = self.publish_binary(b"x" * 2000, daemon=daemon, id=f"e{i}")
+            if res.status != 202:
+                break
+            acked.append(f"e{i}")
+            if i == 4:
+                ballast = self.fill_path(f"/proc/{holder.pid}/root{self.data}/ballast")
+        self.assertProblem(res, 503, "store-unavailable", detail_contains="is full")
+        daemon.signal(signal.SIGKILL)
+        daemon.wait()
+
+        # Still full: the store cannot open, evmeshd says why and exits.
+        refused = start(config, expect_start=False)
+        self.assertEqual(refused.wait(), 1)
+        self.assertRegex(refused.output(), r"error .*the event store cannot open in .*: the disk "
+                                           r"holding .* is full \(IO error: No space left on device")
+
+        os.remove(ballast)
+        sink.default = Reply(200)
+        start(config)
+        wait_until(lambda: set(acked) <= {r.ce("id") for r in sink.wait_for(0)}, timeout=15,
+                   what=f"all {len(acked)} acked events at the sink")
 
 
 if __name__ == "__main__":
