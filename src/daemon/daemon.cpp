@@ -23,7 +23,9 @@
 #include "evmesh/control/effective_config.h"
 #include "evmesh/runtime/runtime.h"
 #include "adapters/http/policy_admin.h"
+#include "evmesh/control/saved_subscription.h"
 #include "reloader.h"
+#include "saved_subscriptions.h"
 
 namespace evmesh::daemon {
 namespace asio = boost::asio;
@@ -97,6 +99,7 @@ int run(const control::Config& config, control::Overrides overrides) {
   runtime_options.store_retention_bytes = config.store.retention_bytes;
   runtime_options.dedup_window = config.dedup.window;
   runtime_options.dedup_max_keys = config.dedup.max_keys;
+  runtime_options.encode_saved = control::encode_saved_subscription;
   Runtime runtime(delivery_io.get_executor(), std::move(runtime_options), router);
   // Policies and schemas (docs/policies.md): every publish passes the pipeline.
   control::ControlPlane plane;
@@ -107,7 +110,23 @@ int run(const control::Config& config, control::Overrides overrides) {
   }
   plane.record({0, true, "", "", 0, "start", control::now_rfc3339(), {}});
   runtime.set_ingress_stage(plane.stage());
+  // Saved API subscriptions first, then YAML; the log keeps every backlog until all
+  // exist. An id taken by a saved API subscription is not created from YAML (as on
+  // reload): the API subscription keeps it until deleted (docs/storage.md).
+  runtime.hold_trim(true);
+  auto restored = restore_saved_subscriptions(runtime, config);
+  if (!restored) {
+    spdlog::error("cannot restore the saved subscriptions: {}", restored.error().message);
+    stop_delivery();
+    return 1;
+  }
   for (const auto& sub : config.subscriptions) {
+    if (restored->contains(sub.id)) {
+      spdlog::warn("{}: subscription '{}' not created: an API subscription restored from the "
+                   "store has this id (delete it through the API, then reload)",
+                   config.file.string(), sub.id);
+      continue;
+    }
     if (auto created = runtime.create(sub); !created) {
       spdlog::error("{}: subscription '{}': {}{}", config.file.string(), sub.id,
                     created.error().pointer.empty() ? "" : created.error().pointer + ": ",
@@ -116,6 +135,7 @@ int run(const control::Config& config, control::Overrides overrides) {
       return 1;
     }
   }
+  runtime.hold_trim(false);
 
   // Authentication and ACLs (docs/security.md), shared by every listener and routing.
   auto access = control::AccessControl::make(config.auth, config.acl);
@@ -181,7 +201,7 @@ int run(const control::Config& config, control::Overrides overrides) {
     }
   }
   spdlog::info("evmeshd started: {} threads, {} delivery threads, {} subscriptions", threads,
-               config.runtime.delivery_threads, config.subscriptions.size());
+               config.runtime.delivery_threads, runtime.list().size());
 
   reloader.start();
 

@@ -116,6 +116,7 @@ void Committer::commit_cursors() {
     }
     written = cursor;
   }
+  if (trim_held_.load(std::memory_order_acquire)) return;
   const auto trim_to = trim_point(lowest);
   if (trim_to >= store_.first_offset()) {
     if (auto trimmed = store_.trim(trim_to); !trimmed)

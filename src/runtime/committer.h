@@ -67,6 +67,8 @@ class Committer {
   void commit_cursors();
   // `id`'s cursor was rewound in the store: the next commit writes it whatever it is.
   void rewound(const std::string& id);
+  // While held, cursors are committed but the log is not trimmed (Runtime::hold_trim).
+  void hold_trim(bool held) { trim_held_.store(held, std::memory_order_release); }
 
  private:
   void run();
@@ -81,6 +83,7 @@ class Committer {
   const std::chrono::milliseconds cursor_interval_;
   const Retention retention_;
   std::atomic<std::uint64_t> routed_upto_;
+  std::atomic<bool> trim_held_{false};
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -64,6 +64,7 @@ Result<void> Runtime::ensure_store() {
   committer_ = std::make_unique<detail::Committer>(
       *store_, table_, std::chrono::milliseconds(100),
       detail::Retention{age, options_.store_retention_bytes});
+  committer_->hold_trim(trim_held_);
   if (dedup_) restore_duplicate_keys();
   spdlog::info("event store opened: offsets {}..{}", store_->first_offset(), store_->last_offset());
   return {};
@@ -164,7 +165,9 @@ Result<RoutePtr> Runtime::make_route(Subscription sub, std::uint64_t seq) {
   return route;
 }
 
-Result<Subscription> Runtime::create(Subscription sub) {
+Result<Subscription> Runtime::create(Subscription sub) { return add(std::move(sub), true); }
+
+Result<Subscription> Runtime::add(Subscription sub, bool save_it) {
   std::lock_guard lock(table_->write_mutex());
   auto snap = table_->snapshot();
   if (snap->size() >= options_.max_subscriptions)
@@ -179,6 +182,14 @@ Result<Subscription> Runtime::create(Subscription sub) {
   }
   auto route = make_route(std::move(sub), table_->next_seq());
   if (!route) return std::unexpected(route.error());
+  if (save_it) {
+    if (auto saved = save((*route)->sub, false); !saved) {
+      (*route)->dispatcher->stop();
+      if (auto forgot = store_->forget((*route)->sub.id); !forgot)  // the cursor it started
+        spdlog::warn("subscription {}: {}", (*route)->sub.id, forgot.error().message);
+      return std::unexpected(saved.error());
+    }
+  }
   Subscription created = (*route)->sub;
   table_->insert(std::move(*route));
   spdlog::info("subscription {} created, sink {}", created.id, created.sink.uri);
@@ -192,6 +203,10 @@ Result<Subscription> Runtime::replace(std::string_view id, Subscription sub) {
   sub.id = std::string(id);
   auto route = make_route(std::move(sub), at->route->seq);  // keeps its place in list()
   if (!route) return std::unexpected(route.error());
+  if (auto saved = save((*route)->sub, this->saved(at->route->sub)); !saved) {
+    (*route)->dispatcher->stop();
+    return std::unexpected(saved.error());
+  }
   // The old dispatcher finishes what it holds on the old sink, then stops.
   auto old = at->route->dispatcher;
   old->when_idle([old] { old->stop(); });
@@ -208,10 +223,15 @@ Result<Subscription> Runtime::remove(std::string_view id) {
   auto at = snap->find(id);
   if (!at) return fail(Errc::not_found, "subscription '" + std::string(id) + "' does not exist");
   Subscription removed = at->route->sub;
+  // A saved subscription must not come back after a restart: erased first, or kept.
+  const bool was_saved = saved(removed);
+  if (was_saved) {
+    if (auto forgot = store_->forget(removed.id); !forgot) return std::unexpected(forgot.error());
+  }
   auto dispatcher = at->route->dispatcher;
   table_->erase(*at);
   dispatcher->stop();
-  if (removed.durable) {
+  if (removed.durable && !was_saved) {
     if (auto forgot = store_->forget(removed.id); !forgot)
       spdlog::warn("subscription {}: {}", removed.id, forgot.error().message);
   }

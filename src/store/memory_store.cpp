@@ -64,7 +64,27 @@ class MemoryStore final : public EventStore {
     std::lock_guard lock(mutex_);
     if (auto it = cursors_.find(consumer); it != cursors_.end()) cursors_.erase(it);
     if (auto it = dead_.find(consumer); it != dead_.end()) dead_.erase(it);
+    if (auto it = saved_.find(consumer); it != saved_.end()) saved_.erase(it);
     return {};
+  }
+
+  Result<void> save_subscription(std::string_view id, std::string_view spec) override {
+    std::lock_guard lock(mutex_);
+    saved_.insert_or_assign(std::string(id), std::string(spec));
+    return {};
+  }
+
+  Result<void> erase_subscription(std::string_view id) override {
+    std::lock_guard lock(mutex_);
+    if (auto it = saved_.find(id); it != saved_.end()) saved_.erase(it);
+    return {};
+  }
+
+  Result<std::vector<SavedSubscription>> saved_subscriptions() const override {
+    std::lock_guard lock(mutex_);
+    std::vector<SavedSubscription> out;
+    for (const auto& [id, spec] : saved_) out.push_back({id, spec});
+    return out;
   }
 
   Result<void> dlq_put(std::string_view consumer, std::uint64_t id, const EventPtr& ev) override {
@@ -163,6 +183,7 @@ class MemoryStore final : public EventStore {
   };
   std::deque<Batch> batches_;  // those with a retained event, oldest first
   std::uint64_t appended_bytes_ = 0;
+  std::map<std::string, std::string, std::less<>> saved_;  // saved subscriptions by id
 };
 
 }  // namespace

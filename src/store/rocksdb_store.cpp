@@ -10,13 +10,14 @@
 //       stores written before size retention): the time index of replay (offset_at)
 //       and the size index of retention (offset_to_fit)
 //   'b'                                -> bytes of event records ever appended
+//   'a' + subscription id              -> saved API subscription (its spec, opaque)
 // Appends are one WriteBatch (atomic); the commit policy picks WriteOptions::sync.
 // Recovery is RocksDB's WAL replay in point-in-time mode: it keeps every complete
 // record and stops at a torn one.
 //
 // After a write error (disk full, read-only directory) RocksDB refuses writes until
-// resumed; each later append first tries DB::Resume(), so the store heals itself
-// once space returns.
+// resumed; each later write first asks the Healer (rocksdb_recovery.h), which
+// resumes the DB once space returns: the store heals itself.
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -31,12 +32,14 @@
 #include <spdlog/spdlog.h>
 
 #include "event_codec.h"
+#include "rocksdb_recovery.h"
 #include "evmesh/store/event_store.h"
 
 namespace evmesh::store {
 namespace {
 
 constexpr char kEvent = 'e', kCursor = 'c', kLast = 'n', kDead = 'd', kTime = 't', kBytes = 'b';
+constexpr char kSaved = 'a';  // API subscriptions
 
 std::string be64(std::uint64_t v) {
   std::string out(8, '\0');
@@ -63,6 +66,7 @@ std::int64_t micros_of(std::chrono::system_clock::time_point t) {
       0, std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
 }
 std::string cursor_key(std::string_view consumer) { return kCursor + std::string(consumer); }
+std::string saved_key(std::string_view id) { return kSaved + std::string(id); }
 // Subscription ids hold no NUL, so one consumer's prefix is never another's.
 std::string dead_prefix(std::string_view consumer) { return kDead + std::string(consumer) + '\0'; }
 
@@ -96,10 +100,14 @@ std::unexpected<Error> store_error(std::string_view what, const rocksdb::Status&
 class RocksDbStore final : public EventStore {
  public:
   RocksDbStore(std::unique_ptr<rocksdb::DB> db, StoreOptions options)
-      : db_(std::move(db)), options_(std::move(options)) {
+      : db_(std::move(db)), options_(std::move(options)), healer_(*db_, options_.data_dir) {
     sync_writes_.sync = options_.commit == CommitPolicy::group;
     load_bounds();
     load_byte_counts();
+    // The memtable is empty after recovery; a write failing into an empty one leaves
+    // RocksDB's WAL writer failed even after DB::Resume() (no new WAL is made).
+    if (auto s = db_->Put({}, std::string(1, kLast), be64(last_.load())); !s.ok())
+      healer_.failed(s);
     if (options_.commit == CommitPolicy::interval) syncer_ = std::thread([this] { sync_loop(); });
   }
 
@@ -116,12 +124,7 @@ class RocksDbStore final : public EventStore {
 
   Result<std::uint64_t> append(std::span<const EventPtr> events) override {
     std::lock_guard lock(write_mutex_);
-    if (failed_) {
-      if (auto s = db_->Resume(); !s.ok())
-        return store_error("recover from its last write error (" + failed_reason_ + ")", s);
-      spdlog::info("event store: writable again after: {}", failed_reason_);
-      failed_ = false;
-    }
+    if (auto writable = healer_.heal(); !writable) return std::unexpected(writable.error());
     rocksdb::WriteBatch batch;
     std::string record;
     auto last = last_.load();
@@ -137,12 +140,7 @@ class RocksDbStore final : public EventStore {
     // Never earlier than the previous batch, so times grow with offsets.
     const auto micros = std::max(last_micros_, micros_of(std::chrono::system_clock::now()));
     if (!events.empty()) batch.Put(time_key(micros, last_.load() + 1), be64(appended_bytes_.load()));
-    if (auto s = db_->Write(sync_writes_, &batch); !s.ok()) {
-      failed_ = true;
-      failed_reason_ = s.ToString();
-      spdlog::error("event store: append failed: {}", failed_reason_);
-      return store_error("append", s);
-    }
+    if (auto s = db_->Write(sync_writes_, &batch); !s.ok()) return write_error("append", s);
     last_.store(last);
     last_micros_ = micros;
     appended_bytes_ += batch_bytes;
@@ -167,16 +165,18 @@ class RocksDbStore final : public EventStore {
   Result<void> commit(std::string_view consumer, std::uint64_t offset) override {
     std::lock_guard lock(cursor_mutex_);
     if (auto current = cursor(consumer); current && *current >= offset) return {};
+    // The committer commits cursors every 100 ms: the store heals without publishes.
+    if (auto writable = healer_.heal(); !writable) return writable;
     // Unsynced: a lost cursor update only means some events are delivered again.
     if (auto s = db_->Put({}, cursor_key(consumer), be64(offset)); !s.ok())
-      return store_error("commit a cursor", s);
+      return write_error("commit a cursor", s);
     return {};
   }
 
   Result<void> rewind(std::string_view consumer, std::uint64_t offset) override {
     std::lock_guard lock(cursor_mutex_);
     if (auto s = db_->Put({}, cursor_key(consumer), be64(offset)); !s.ok())
-      return store_error("rewind a cursor", s);
+      return write_error("rewind a cursor", s);
     return {};
   }
 
@@ -203,8 +203,34 @@ class RocksDbStore final : public EventStore {
     auto end = prefix;
     end.back() = '\1';
     batch.DeleteRange(prefix, end);
-    if (auto s = db_->Write({}, &batch); !s.ok()) return store_error("forget a subscription", s);
+    batch.Delete(saved_key(consumer));
+    if (auto writable = healer_.heal(); !writable) return writable;
+    if (auto s = db_->Write(synced(), &batch); !s.ok())
+      return write_error("forget a subscription", s);
     return {};
+  }
+
+  Result<void> save_subscription(std::string_view id, std::string_view spec) override {
+    if (auto writable = healer_.heal(); !writable) return writable;
+    if (auto s = db_->Put(synced(), saved_key(id), spec); !s.ok())
+      return write_error("save subscription '" + std::string(id) + "'", s);
+    return {};
+  }
+
+  Result<void> erase_subscription(std::string_view id) override {
+    if (auto writable = healer_.heal(); !writable) return writable;
+    if (auto s = db_->Delete(synced(), saved_key(id)); !s.ok())
+      return write_error("erase subscription '" + std::string(id) + "'", s);
+    return {};
+  }
+
+  Result<std::vector<SavedSubscription>> saved_subscriptions() const override {
+    std::vector<SavedSubscription> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    for (it->Seek(std::string(1, kSaved)); it->Valid() && it->key()[0] == kSaved; it->Next())
+      out.push_back({it->key().ToString().substr(1), it->value().ToString()});
+    if (!it->status().ok()) return store_error("list saved subscriptions", it->status());
+    return out;
   }
 
   // Unsynced like cursors: the WAL keeps writes in order, so a dead letter is never
@@ -213,7 +239,7 @@ class RocksDbStore final : public EventStore {
     std::string record;
     detail::encode_event(*ev, record);
     if (auto s = db_->Put({}, dead_prefix(consumer) + be64(id), record); !s.ok())
-      return store_error("store a dead letter", s);
+      return write_error("store a dead letter", s);
     return {};
   }
 
@@ -249,7 +275,7 @@ class RocksDbStore final : public EventStore {
     auto found = db_->Get({}, key, &value);
     if (found.IsNotFound()) return false;
     if (!found.ok()) return store_error("read a dead letter", found);
-    if (auto s = db_->Delete({}, key); !s.ok()) return store_error("delete a dead letter", s);
+    if (auto s = db_->Delete({}, key); !s.ok()) return write_error("delete a dead letter", s);
     return true;
   }
 
@@ -271,7 +297,7 @@ class RocksDbStore final : public EventStore {
       previous = it->key().ToString();
       previous_bytes = from_be64(it->value().ToStringView());
     }
-    if (auto s = db_->Write({}, &batch); !s.ok()) return store_error("trim", s);
+    if (auto s = db_->Write({}, &batch); !s.ok()) return write_error("trim", s);
     first_.store(upto + 1);
     trimmed_bytes_.store(upto == last_.load() ? appended_bytes_.load() : previous_bytes);
     return upto + 1 - first;
@@ -300,6 +326,18 @@ class RocksDbStore final : public EventStore {
   }
 
  private:
+  // A write failed: the DB may be stopped until the healer resumes it.
+  std::unexpected<Error> write_error(std::string_view what, const rocksdb::Status& s) {
+    healer_.failed(s);
+    return std::unexpected(detail::store_failure(what, s, options_.data_dir));
+  }
+
+  static rocksdb::WriteOptions synced() {
+    rocksdb::WriteOptions o;
+    o.sync = true;
+    return o;
+  }
+
   // Size retention after a restart: bytes ever appended, and those before the batch
   // holding the oldest retained event (the last time index entry at or before it).
   void load_byte_counts() {
@@ -337,15 +375,14 @@ class RocksDbStore final : public EventStore {
 
   std::unique_ptr<rocksdb::DB> db_;
   const StoreOptions options_;
+  detail::Healer healer_;
   rocksdb::WriteOptions sync_writes_;
   std::mutex write_mutex_;   // appends and trims: offsets are assigned in order
   std::mutex cursor_mutex_;  // commit's read-compare-write
   std::atomic<std::uint64_t> first_{1}, last_{0};
   // Size retention: bytes ever appended, and those before the oldest retained batch.
   std::atomic<std::uint64_t> appended_bytes_{0}, trimmed_bytes_{0};
-  bool failed_ = false;  // guarded by write_mutex_
   std::int64_t last_micros_ = 0;  // append time of the last batch; guarded by write_mutex_
-  std::string failed_reason_;
 
   std::mutex sync_mutex_;
   std::condition_variable sync_cv_;
@@ -354,6 +391,11 @@ class RocksDbStore final : public EventStore {
 };
 
 }  // namespace
+
+bool embedded_store_exists(const std::filesystem::path& data_dir) {
+  std::error_code ec;
+  return std::filesystem::exists(data_dir / "events" / "CURRENT", ec);
+}
 
 Result<std::unique_ptr<EventStore>> open_embedded_store(const StoreOptions& options) {
   std::error_code ec;
@@ -368,9 +410,12 @@ Result<std::unique_ptr<EventStore>> open_embedded_store(const StoreOptions& opti
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db_options.keep_log_file_num = 4;
   db_options.info_log = std::make_shared<WarningsToSpdlog>();
+  db_options.listeners.push_back(detail::manual_recovery_listener());
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, (options.data_dir / "events").string(), &raw);
-  if (!s.ok()) return store_error("open in " + options.data_dir.string(), s);
+  if (!s.ok())
+    return std::unexpected(
+        detail::store_failure("open in " + options.data_dir.string(), s, options.data_dir));
   return std::make_unique<RocksDbStore>(std::unique_ptr<rocksdb::DB>(raw), options);
 }
 

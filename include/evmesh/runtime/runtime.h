@@ -58,6 +58,10 @@ struct RuntimeOptions {
   // 0: off. At most `dedup_max_keys` keys are kept (the oldest go first).
   std::chrono::milliseconds dedup_window{0};
   std::size_t dedup_max_keys = 1'000'000;
+  // Encodes a durable subscription created through an API (not declared_in_config)
+  // so that it is saved in the store and survives a restart (docs/storage.md).
+  // Unset: such subscriptions are not saved.
+  std::function<std::string(const Subscription&)> encode_saved;
 };
 
 // How the routing snapshot is laid out right now; for tests and metrics.
@@ -83,12 +87,25 @@ class Runtime {
   ~Runtime();
 
   // Any thread. Validates sinks through the factory. An empty id gets a generated
-  // one. Errors: conflict (id exists), limit_reached, invalid_subscription.
+  // one. Errors: conflict (id exists), limit_reached, invalid_subscription. A durable
+  // API subscription is saved in the store before it is visible (unavailable when
+  // the store cannot save it: nothing was created).
   Result<Subscription> create(Subscription sub);
   // Any thread. Replaces a subscription; its queued events finish on the old sink.
+  // The saved copy is replaced (or erased) first; on error nothing changed.
   Result<Subscription> replace(std::string_view id, Subscription sub);
   // Any thread. Deletes a subscription and drops what its queue holds; returns it.
+  // A saved subscription is erased from the store first; on error nothing changed.
   Result<Subscription> remove(std::string_view id);
+
+  // Start-up, before traffic (saved_subscriptions.cpp). Opens the event store now
+  // and returns the saved API subscriptions, for the caller to decode and restore().
+  Result<std::vector<store::SavedSubscription>> saved_subscriptions();
+  // create() for a subscription read back from the store: it is not saved again.
+  Result<Subscription> restore(Subscription sub);
+  // While held, the log is not trimmed: at start-up subscriptions are created one by
+  // one, and the log must keep the backlog of those not created yet.
+  void hold_trim(bool held);
   std::optional<Subscription> get(std::string_view id) const;
   std::vector<Subscription> list() const;
   std::optional<DispatcherStats> stats(std::string_view id) const;
@@ -150,6 +167,13 @@ class Runtime {
   Result<std::shared_ptr<Dispatcher>> durable_dispatcher(std::string_view id) const;
   // Caller holds the write mutex. Opens the store on first use.
   Result<void> ensure_store();
+  // create(), saving the subscription when `save` and it is a durable API one.
+  Result<Subscription> add(Subscription sub, bool save);
+  // Whether `sub` is kept in the store across restarts: durable, from an API.
+  bool saved(const Subscription& sub) const;
+  // Caller holds the write mutex. Brings the saved copy of `id` in line with `sub`
+  // (saved, replaced or erased), for a created or replaced subscription.
+  Result<void> save(const Subscription& sub, bool was_saved);
   // Caller holds the write mutex. Pushes what a durable route has not settled yet
   // (after a restart), or starts a new one at the end of the log.
   Result<void> resume_durable(const detail::Route& route);
@@ -190,6 +214,7 @@ class Runtime {
   std::shared_ptr<const DeliveryGuard> guard_;
   std::unique_ptr<detail::DuplicateFilter> dedup_;  // set when dedup_window > 0
   std::atomic<bool> accepting_{true};
+  bool trim_held_ = false;  // guarded by the write mutex
   std::atomic<std::uint64_t> next_id_{1};
 };
 

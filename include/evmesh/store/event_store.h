@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -28,6 +29,13 @@ namespace evmesh::store {
 struct StoredEvent {
   std::uint64_t offset;
   EventPtr event;
+};
+
+// A subscription created through an API, kept so that it survives a restart
+// (docs/storage.md); `spec` is opaque to the store (the control module encodes it).
+struct SavedSubscription {
+  std::string id;
+  std::string spec;
 };
 
 class EventStore {
@@ -51,8 +59,17 @@ class EventStore {
   // batch's append time; an event's own `time` attribute is not trusted);
   // last_offset() + 1 when none was.
   virtual Result<std::uint64_t> offset_at(std::chrono::system_clock::time_point t) const = 0;
-  // Forgets `consumer`'s cursor and dead letters (its subscription was deleted).
+  // Forgets `consumer`'s cursor, dead letters and saved subscription (its
+  // subscription was deleted), in one write that is synced: a deleted subscription
+  // does not come back after a crash.
   virtual Result<void> forget(std::string_view consumer) = 0;
+
+  // Saved API subscriptions. Both writes are synced whatever the commit policy: when
+  // they return, a restart finds (or no longer finds) the subscription.
+  virtual Result<void> save_subscription(std::string_view id, std::string_view spec) = 0;
+  virtual Result<void> erase_subscription(std::string_view id) = 0;
+  // Every saved subscription, in id order.
+  virtual Result<std::vector<SavedSubscription>> saved_subscriptions() const = 0;
 
   // The dead-letter queue of `consumer`: events whose delivery gave up, each under
   // an id (the event's log offset). Putting an existing id replaces it.
@@ -103,5 +120,8 @@ std::unique_ptr<EventStore> make_memory_store();
 // crash it recovers every complete record and drops a torn last one (logged).
 // Errors name the directory and the cause.
 Result<std::unique_ptr<EventStore>> open_embedded_store(const StoreOptions& options);
+// Whether options.data_dir holds an embedded store already (a daemon restarting
+// opens it at start to restore its saved subscriptions).
+bool embedded_store_exists(const std::filesystem::path& data_dir);
 
 }  // namespace evmesh::store
