@@ -86,7 +86,7 @@ const Field kStore[] = {
     EVMESH_FIELD("commit", c.store.commit = commit_policy(r.one_of(n, k, {"group", "interval", "none"}))),
     EVMESH_FIELD("sync_interval", c.store.sync_interval = r.duration(n, k, false)),
     EVMESH_FIELD("retention", c.store.retention = r.duration(n, k, true)),
-    EVMESH_FIELD("retention_bytes", c.store.retention_bytes = r.size(n, k, 0, UINT64_MAX)),
+    EVMESH_FIELD("retention_bytes", c.store.retention_bytes = r.size(n, k, 0, std::uint64_t{1} << 50)),
 };
 const Field kDedup[] = {
     EVMESH_FIELD("window", c.dedup.window = r.duration(n, k, true)),

@@ -9,6 +9,7 @@ import time
 
 from grpc_harness import GrpcTestCase
 from harness import EvmeshTestCase, evmeshd_path
+from test_docs_examples import fenced_block_after, read_doc
 
 
 def assert_stays_at(test, sink, n, wait=0.5):
@@ -64,6 +65,16 @@ class DedupDurableAndDefault(EvmeshTestCase):
         got = sink.wait_for(2)
         self.assertEqual([r.ce("id") for r in got], ["a", "b"])
         assert_stays_at(self, sink, 2)
+
+    def test_the_docs_example_suppresses_duplicates(self):
+        config = fenced_block_after(read_doc("docs/delivery.md"), "## Duplicate suppression", "yaml")
+        daemon = self.start_evmeshd(config)
+        sink = self.make_sink()
+        self.subscribe(sink.url, daemon=daemon)
+        for _ in range(2):
+            self.assertEqual(self.publish_binary(b"x", daemon=daemon, id="a").status, 202)
+        sink.wait_for(1)
+        assert_stays_at(self, sink, 1)
 
     def test_off_by_default(self):
         daemon = self.start_evmeshd()

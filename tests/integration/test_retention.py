@@ -8,6 +8,7 @@ import tempfile
 import time
 
 from harness import EvmeshTestCase, Reply, evmeshd_path, wait_until
+from test_docs_examples import fenced_block_after, read_doc
 
 CAP = 2048          # bytes of event records; an event below takes ~150
 PAYLOAD = b"x" * 100
@@ -78,6 +79,15 @@ class RetentionBytesTest(EvmeshTestCase):
         self.assertEqual(replayed, ids[-len(replayed):])
         self.assertGreater(len(replayed), 3)
         self.assertLess(len(replayed), CAP // len(PAYLOAD) + 1)
+
+    def test_the_docs_example_is_a_valid_config(self):
+        config = fenced_block_after(read_doc("docs/storage.md"), "## Retention by age and size", "yaml")
+        path = f"{self.data}/retention.yaml"
+        with open(path, "w") as f:
+            f.write(config)
+        out = subprocess.run([evmeshd_path(), "--config", path, "--check-config"],
+                             capture_output=True, text=True, timeout=10)
+        self.assertEqual(out.returncode, 0, out.stderr)
 
     def test_bad_size_is_refused_naming_the_key(self):
         out = subprocess.run([evmeshd_path(), "--config", "/dev/null", "--check-config",

@@ -99,11 +99,11 @@ TEST_F(OverrideTest, UnknownKeysNameTheFlagOrVariable) {
                "unknown key (log keys: level, format)");
   expect_error(error("", {{"htp.port", "1"}}), "--set", "htp.port",
                "unknown key (sections: http, grpc, runtime, webhook, store, log, mqtt, auth, admin, "
-               "encryption, schemas, reload, delivery, subscriptions, mqtt_bridges, acl, policy)");
+               "encryption, schemas, reload, dedup, delivery, subscriptions, mqtt_bridges, acl, policy)");
   expect_error(
       error("", {}, {"EVMESH_HTTP_PORT=1"}), "EVMESH_HTTP_PORT", "http_port",
       "unknown key (sections: http, grpc, runtime, webhook, store, log, mqtt, auth, admin, "
-      "encryption, schemas, reload, delivery, subscriptions, mqtt_bridges, acl, policy); separate "
+      "encryption, schemas, reload, dedup, delivery, subscriptions, mqtt_bridges, acl, policy); separate "
       "the parts of a key with \"__\", e.g. EVMESH_HTTP__PORT");
   expect_error(
       error("", {}, {"EVMESH_LOG=debug"}), "EVMESH_LOG", "log",

@@ -177,6 +177,21 @@ delivery:
   EXPECT_EQ(c.delivery.dead_letter->mode, DeliveryMode::structured);
 }
 
+TEST_F(ConfigTest, RetentionBytesAndDuplicateSuppression) {
+  auto c = load("store:\n  retention_bytes: 10GiB\ndedup:\n  window: 10m\n  max_keys: 500\n");
+  EXPECT_EQ(c.store.retention_bytes, 10ull << 30);
+  EXPECT_EQ(c.dedup.window, milliseconds(600'000));
+  EXPECT_EQ(c.dedup.max_keys, 500u);
+  auto defaults = load("");
+  EXPECT_EQ(defaults.store.retention_bytes, 0u);  // no cap
+  EXPECT_EQ(defaults.dedup.window, milliseconds(0));  // off
+  EXPECT_CONFIG_ERROR(error("dedup:\n  max_keys: 0\n"), file(), 2, "dedup.max_keys",
+                      "must be an integer between 1 and 100000000, got 0");
+  EXPECT_CONFIG_ERROR(error("store:\n  retention_bytes: -1\n"), file(), 2, "store.retention_bytes",
+                      "must be a size between 0B and 1048576GiB (bytes, or a string like \"512KiB\", "
+                      "\"1MiB\"), got -1");
+}
+
 TEST_F(ConfigTest, EmptyDeadLetterSinkMeansNone) {
   EXPECT_FALSE(load("delivery:\n  deadlettersink: \"\"\n").delivery.dead_letter);
   EXPECT_FALSE(load("delivery:\n  deadlettersink: ~\n").delivery.dead_letter);
