@@ -53,7 +53,8 @@ class DiskFullTest(EvmeshTestCase):
         self.addCleanup(shutil.rmtree, self.data, True)
 
     def start_on_tmpfs(self, config):
-        d = Daemon(config, [f"store.data_dir={self.data}"])
+        # No drain at the end: a subscription of the test has a sink that never answers.
+        d = Daemon(config, [f"store.data_dir={self.data}", "runtime.drain_timeout=0"])
         d.args = ["unshare", "-rm", "sh", "-c", MOUNT_THEN_EXEC, self.data] + d.args
         self.addCleanup(d.close)
         self.addCleanup(self._dump_on_failure, d)
@@ -101,6 +102,7 @@ class DiskFullTest(EvmeshTestCase):
 
         for i in range(5):
             self.assertEqual(publish(i).status, 202)
+        api = self.subscribe("http://127.0.0.1:9/", daemon=daemon, durable=True)
         # Twice: the store heals as often as the disk fills.
         for cycle in range(2):
             ballast = self.fill(daemon)
@@ -118,6 +120,14 @@ class DiskFullTest(EvmeshTestCase):
             # Still refused while the disk stays full (the store does not pretend).
             self.assertProblem(publish(f"{cycle}-full"), 503, "store-unavailable")
             daemon.wait_for_log(r"event store: writes stopped: the disk holding .* is full")
+            if cycle == 0:  # subscription changes are all or nothing too
+                res = daemon.request("POST", "/subscriptions",
+                                     {"sink": "http://127.0.0.1:9/", "durable": True})
+                self.assertProblem(res, 503, "store-unavailable", detail_contains="is full")
+                res = daemon.request("DELETE", "/subscriptions/" + api["id"])
+                self.assertProblem(res, 503, "store-unavailable", detail_contains="is full")
+                self.assertEqual(sorted(s["id"] for s in daemon.request("GET", "/subscriptions").json()),
+                                 sorted(["orders", api["id"]]))
 
             os.remove(ballast)
             started = time.monotonic()
