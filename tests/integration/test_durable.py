@@ -187,3 +187,61 @@ class DeadLetterQueueTest(EvmeshTestCase):
         code, _, err = self.evmeshctl(daemon, "show", "orders", "999")
         self.assertEqual(code, 2)
         self.assertIn("no dead letter 999", err)
+
+
+class SinkDownTest(EvmeshTestCase):
+    """A sink down for longer than its retry schedule loses nothing: the events wait in
+    the subscription's dead-letter queue (retries exhausted) or in its backlog (retries
+    that outlast the outage), as the delivery settings say."""
+
+    start_daemon = False
+
+    def config(self, sink, delivery):
+        data_dir = tempfile.mkdtemp(prefix="evmesh-down-")
+        self.addCleanup(shutil.rmtree, data_dir, True)
+        return (f"store: {{data_dir: {data_dir}}}\n"
+                "subscriptions:\n"
+                "  - id: orders\n"
+                f"    sink: {sink.url}\n"
+                "    durable: true\n"
+                f"    delivery: {delivery}\n")
+
+    def publish_ids(self, daemon, ids):
+        for i in ids:
+            self.assertEqual(self.publish_binary(b"x", daemon=daemon, id=i).status, 202)
+
+    def test_exhausted_retries_wait_in_the_dead_letter_queue(self):
+        sink = self.make_sink(default=Reply(503))
+        daemon = self.start_evmeshd(self.config(
+            sink, "{maxattempts: 3, initialbackoff: 10ms, maxbackoff: 20ms}"))
+        self.publish_ids(daemon, ["a", "b", "c"])
+        base = "/admin/subscriptions/orders/deadletters"
+        letters = wait_until(lambda: (d := daemon.request("GET", base).json()["deadletters"])
+                             and len(d) == 3 and d, what="3 dead letters")
+        self.assertEqual([d["event"]["id"] for d in letters], ["a", "b", "c"])
+        self.assertEqual({d["event"]["deadletterreason"] for d in letters}, {"maxattempts"})
+        self.assertEqual({d["event"]["deadletterattempts"] for d in letters}, {3})
+        self.assertEqual(sink.count(), 9)  # 3 events x 3 attempts, then no more
+
+        sink.default = Reply(200)  # back up: redrive them all
+        with sink.cond:
+            sink.requests.clear()
+        for d in letters:
+            self.assertEqual(daemon.request("POST", f"{base}/{d['id']}/redrive").status, 204)
+        self.assertEqual(sorted(r.ce("id") for r in sink.wait_for(3)), ["a", "b", "c"])
+        wait_until(lambda: daemon.request("GET", base).json()["deadletters"] == [],
+                   what="an empty dead-letter queue")
+
+    def test_retries_that_outlast_the_outage_keep_the_backlog_in_order(self):
+        sink = self.make_sink(default=Reply(503))
+        daemon = self.start_evmeshd(self.config(
+            sink, "{maxattempts: 4294967295, maxage: 1h, initialbackoff: 10ms, maxbackoff: 50ms}"))
+        self.publish_ids(daemon, [f"e{i}" for i in range(5)])
+        sink.wait_for(15)  # many more attempts than the default schedule's first steps
+        with sink.cond:
+            sink.default = Reply(200)
+            sink.requests.clear()
+        got = [r.ce("id") for r in sink.wait_for(5)]
+        self.assertEqual(got[:5], ["e0", "e1", "e2", "e3", "e4"])
+        self.assertEqual(daemon.request("GET", "/admin/subscriptions/orders/deadletters")
+                         .json()["deadletters"], [])
