@@ -96,6 +96,7 @@ void Connection::on_connect(Connect&& c) {
     }
     client_receive_maximum_ = c.props.receive_maximum.value_or(65535);
     client_max_packet_ = c.props.maximum_packet_size.value_or(0);
+    client_alias_maximum_ = c.props.topic_alias_maximum.value_or(0);
     problem_info_ = c.props.request_problem_info.value_or(1) == 1;
   } else {
     session_expiry_ = c.clean_start ? 0 : limits.max_session_expiry;
@@ -129,6 +130,7 @@ void Connection::on_connect(Connect&& c) {
     keepalive_.cancel();
   if (attached.present) resend_inflight();
   flush();
+  check_slow();  // a resumed session may be full with publishers waiting on it
 }
 
 void Connection::on_disconnect(const Disconnect& d) {
