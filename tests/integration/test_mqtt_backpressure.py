@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import EvmeshTestCase, wait_until
+from harness import EvmeshTestCase, Reply, wait_until
 from mqtt_clients import MQTT_SETS, PINGREQ, Collector, Raw, ack, connect, mqtt_port, publish, subscribe
 
 PAYLOAD = 16 * 1024  # a few hundred of these fill the kernel buffers between us and the slow client
@@ -165,6 +165,24 @@ class Qos0IsDroppedAndCounted(SlowCase):
         self.assertEqual(pub.raw.recv(timeout=5).type, 13)
         slow.close()
         self.daemon.wait_for_log(r"'slow': \d+ QoS 0 message\(s\) were dropped while its queue was full")
+
+
+class OverloadedMeshPausesThePublisher(SlowCase):
+    def test_3_1_1_qos1_is_not_lost_when_a_mesh_queue_is_full(self):
+        # A webhook that takes 30 ms per event behind a queue of 2: a burst of QoS 1
+        # publishes overflows it. The MQTT publisher waits (the listener stops reading)
+        # rather than being refused — 3.1.1 could not even be told.
+        sink = self.make_sink(default=Reply(200, delay=0.03))
+        res = self.daemon.request("POST", "/subscriptions",
+                                  {"sink": sink.url, "delivery": {"queuecapacity": 2}})
+        self.assertEqual(res.status, 201, res.body)
+        pub = Collector(self.port, client_id="burst", version=4)
+        self.addCleanup(pub.close)
+        infos = [pub.client.publish("plant/burst", f'{{"n": {i}}}', qos=1) for i in range(30)]
+        for info in infos:
+            info.wait_for_publish(20)
+        got = [r.json()["n"] for r in sink.wait_for(30, timeout=20)]
+        self.assertEqual(got, list(range(30)))
 
 
 if __name__ == "__main__":

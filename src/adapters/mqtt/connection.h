@@ -75,6 +75,11 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
   // The mesh admitted (and, for a durable match, committed) the message: route it
   // to MQTT subscribers and acknowledge.
   void route_and_ack(const MessagePtr& m, std::uint8_t qos, std::uint16_t packet_id);
+  // Hands the message to the mesh; the connection stays paused until it is settled.
+  // `overloaded_since`: set while retrying a mesh that answered overloaded.
+  void ingest(const MessagePtr& m, EventPtr decoded, std::uint8_t qos, std::uint16_t packet_id,
+              std::optional<Clock::time_point> overloaded_since = std::nullopt,
+              std::chrono::milliseconds next_pause = std::chrono::milliseconds(1));
   // PUBLISH refused (ACL or not a CloudEvent): the ack says so in 5.0 (3.1.1 has no
   // way to say no: a normal ack, the message is dropped).
   void refuse_publish(std::uint8_t qos, std::uint16_t packet_id, const std::string& topic, std::uint8_t reason,

@@ -19,6 +19,8 @@
 //   queued anyway, acknowledged, and this connection reads nothing more until
 //   room() — so a publisher goes at the pace of its slowest QoS 1/2 subscriber, and
 //   no QoS 1/2 message is lost while that subscriber is connected.
+// - Mesh overloaded (a full subscription queue): the connection pauses and tries
+//   again, 1 ms doubling to 32 ms, for up to 10 s; then 5.0 gets 0x97.
 // - Durable match (Runtime::publish with a deferral): the connection pauses, the
 //   store commits on its own thread, then (back on the strand) the message reaches
 //   MQTT subscribers and the ack goes out: an ack means committed, and no I/O thread
@@ -26,11 +28,19 @@
 // - Outbound: PUBACK / PUBCOMP free an in-flight slot (receive maximum) and pull
 //   the next queued message; PUBREC is answered with PUBREL.
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "connection.h"
 #include "mesh_link.h"
 
 namespace evmesh::mqtt {
+
+namespace {
+// How long a publish waits for a mesh subscription queue with room, pausing 1 ms,
+// doubling up to 32 ms, before the PUBLISH is refused (0x97).
+constexpr std::chrono::seconds kMeshWait{10};
+constexpr std::chrono::milliseconds kMaxMeshPause{32};
+}  // namespace
 
 MessagePtr Connection::accept_inbound(Publish& p, EventPtr& decoded) {
   if (p.props.topic_alias) {
@@ -124,28 +134,47 @@ void Connection::on_publish(Publish&& p) {
   EventPtr decoded;
   auto msg = accept_inbound(p, decoded);
   if (!msg) return;
-  if (ctx_->mesh) {
-    // A durable match: pause until the store has committed (the completion runs on
-    // the committer thread, and comes back to this strand).
-    bool deferred = false;
-    auto later = [&]() -> MeshLink::IngestDone {
-      deferred = true;
-      pause();
-      return [self = shared_from_this(), msg, qos, pid](std::optional<IngestRefusal> refused) {
-        boost::asio::post(self->socket_.get_executor(), [self, msg, qos, pid, refused = std::move(refused)] {
-          if (refused)
-            self->refuse_publish(qos, pid, msg->topic, refused->reason, refused->message);
-          else
-            self->route_and_ack(msg, qos, pid);
-          self->unpause();
-        });
-      };
+  if (!ctx_->mesh) return route_and_ack(msg, qos, pid);
+  ingest(msg, std::move(decoded), qos, pid);
+}
+
+void Connection::ingest(const MessagePtr& msg, EventPtr decoded, std::uint8_t qos, std::uint16_t pid,
+                        std::optional<Clock::time_point> overloaded_since, std::chrono::milliseconds next_pause) {
+  const bool retrying = overloaded_since.has_value();  // paused by the caller, unpaused here
+  // A durable match: pause until the store has committed (the completion runs on
+  // the committer thread, and comes back to this strand).
+  bool deferred = false;
+  auto later = [&]() -> MeshLink::IngestDone {
+    deferred = true;
+    pause();
+    return [self = shared_from_this(), msg, qos, pid](std::optional<IngestRefusal> refused) {
+      boost::asio::post(self->socket_.get_executor(), [self, msg, qos, pid, refused = std::move(refused)] {
+        if (refused)
+          self->refuse_publish(qos, pid, msg->topic, refused->reason, refused->message);
+        else
+          self->route_and_ack(msg, qos, pid);
+        self->unpause();
+      });
     };
-    if (auto refused = ctx_->mesh->ingest(*msg, client_id_, version_, std::move(decoded), later))
-      return refuse_publish(qos, pid, msg->topic, refused->reason, refused->message);
-    if (deferred) return;  // route_and_ack after the commit
+  };
+  auto refused = ctx_->mesh->ingest(*msg, client_id_, version_, std::move(decoded), later);
+  const auto now = Clock::now();
+  if (refused && refused->overloaded && !closed_ && now < overloaded_since.value_or(now) + kMeshWait) {
+    // A full subscription queue: read nothing more and try again shortly, as the
+    // gRPC adapter does, rather than refuse (3.1.1 could not even say so).
+    if (!retrying) pause();
+    auto timer = std::make_shared<boost::asio::steady_timer>(socket_.get_executor(), next_pause);
+    timer->async_wait([self = shared_from_this(), timer, msg, qos, pid, since = overloaded_since.value_or(now),
+                       next = std::min(next_pause * 2, kMaxMeshPause)](const boost::system::error_code&) {
+      self->ingest(msg, nullptr, qos, pid, since, next);
+    });
+    return;
   }
-  route_and_ack(msg, qos, pid);
+  if (refused)
+    refuse_publish(qos, pid, msg->topic, refused->reason, refused->message);
+  else if (!deferred)
+    route_and_ack(msg, qos, pid);
+  if (retrying) unpause();
 }
 
 void Connection::on_ack(const Ack& a) {

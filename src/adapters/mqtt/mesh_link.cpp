@@ -132,31 +132,28 @@ std::optional<IngestRefusal> MeshLink::ingest(const Message& m, const std::strin
     decoded = std::move(*ev);
   }
   {
-    std::lock_guard lock(own_mutex_);
-    own_.emplace(decoded.get(), decoded);
+    std::lock_guard lock(own_->mutex);
+    own_->events.emplace(decoded.get(), decoded);
   }
   auto defer = [&]() -> Runtime::PublishCallback {
-    return [this, ev = decoded, done = later()](Result<PublishReceipt> committed) {
+    return [own = own_, ev = decoded, done = later()](Result<PublishReceipt> committed) {
       if (committed) return done(std::nullopt);
-      forget_own(ev.get());
+      own->forget(ev.get());
       done(IngestRefusal{reason_for(committed.error().code), committed.error().message});
     };
   };
   auto published = runtime_.publish(std::span<const EventPtr>(&decoded, 1), defer);
   if (!published || *published) return std::nullopt;
-  forget_own(decoded.get());
-  return IngestRefusal{reason_for(published->error().code), published->error().message};
+  own_->forget(decoded.get());
+  const auto code = published->error().code;
+  return IngestRefusal{reason_for(code), published->error().message, code == Errc::overloaded};
 }
 
-void MeshLink::forget_own(const Event* ev) {
-  std::lock_guard lock(own_mutex_);
-  own_.erase(ev);
-}
 
 void MeshLink::deliver(const EventPtr& ev, std::function<void()> done) {
   {
-    std::lock_guard lock(own_mutex_);
-    if (own_.erase(ev.get())) return done();  // came from MQTT: delivered at ingress
+    std::lock_guard lock(own_->mutex);
+    if (own_->events.erase(ev.get())) return done();  // came from MQTT: delivered at ingress
   }
   auto ack = std::make_shared<AckWhenRoom>(std::move(done));
   auto routed = broker_->publish(to_message(*ev), ack);

@@ -40,6 +40,7 @@ struct MeshOptions {
 struct IngestRefusal {
   std::uint8_t reason;
   std::string message;
+  bool overloaded = false;  // a subscription queue is full: trying again later may work
 };
 
 // The one place an evmesh Errc becomes an MQTT reason code (PUBACK/PUBREC).
@@ -76,13 +77,21 @@ class MeshLink {
 
  private:
   bool others_listening() const;
-  void forget_own(const Event* ev);  // it was not routed after all
+  // Events ingested from MQTT, not yet seen by the sink. Shared with deferred publish
+  // completions, which may run on the store's thread after the listener is gone.
+  struct OwnEvents {
+    std::mutex mutex;
+    std::unordered_map<const Event*, EventPtr> events;
+    void forget(const Event* ev) {  // it was not routed after all
+      std::lock_guard lock(mutex);
+      events.erase(ev);
+    }
+  };
   Runtime& runtime_;
   MeshOptions options_;
   std::shared_ptr<Broker> broker_;
   std::unique_ptr<SinkFactory> factory_;
-  std::mutex own_mutex_;
-  std::unordered_map<const Event*, EventPtr> own_;  // ingested, not yet seen by the sink
+  std::shared_ptr<OwnEvents> own_ = std::make_shared<OwnEvents>();
 };
 
 }  // namespace evmesh::mqtt
