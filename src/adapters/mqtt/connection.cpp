@@ -21,7 +21,7 @@ constexpr std::size_t kKeepWhenIdle = 4 * 1024;
 constexpr std::size_t kMaxReadChunk = 64 * 1024;
 // Bytes handed to the socket but not yet written: beyond it, deliveries wait in the
 // session queue (bounded) instead of in memory no bound covers.
-constexpr std::size_t kMaxOutboxBytes = 256 * 1024;
+constexpr std::size_t kMaxOutboxBytes = 1024 * 1024;
 // A slow subscriber being disconnected gets this long to take its DISCONNECT.
 constexpr std::chrono::seconds kCloseGrace{1};
 }
@@ -175,6 +175,9 @@ bool Connection::process_frames() {
 }
 
 void Connection::handle(Packet&& p) {
+  // During CONNECT's authentication exchange only AUTH and DISCONNECT may come (4.12).
+  if (pending_connect_ && !std::holds_alternative<Auth>(p) && !std::holds_alternative<Disconnect>(p))
+    return refuse_connack(reason::protocol_error, 0, "only AUTH may follow CONNECT until the authentication ends");
   std::visit(
       [&](auto&& packet) {
         using T = std::decay_t<decltype(packet)>;
@@ -193,9 +196,7 @@ void Connection::handle(Packet&& p) {
         } else if constexpr (std::is_same_v<T, Disconnect>) {
           on_disconnect(packet);
         } else if constexpr (std::is_same_v<T, Auth>) {
-          // 4.12.1: AUTH continues or renews the CONNECT's method; we accept none.
-          fail(reason::protocol_error, "AUTH (method '" + packet.props.auth_method.value_or("") +
-                                           "') but CONNECT used no authentication method");
+          on_auth(packet);
         } else {
           fail(reason::protocol_error, "a client must not send this packet type");
         }

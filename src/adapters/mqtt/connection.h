@@ -26,6 +26,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "codec.h"
+#include "evmesh/control/scram.h"
 #include "message.h"
 #include "server_context.h"
 
@@ -64,6 +65,14 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
 
   // Handlers (handle_connect.cpp, handle_publish.cpp, handle_subscribe.cpp)
   void on_connect(Connect&& c);
+  // CONNECT authenticated (principal_ set): session, CONNACK (carrying `auth_reply`,
+  // the last Authentication Data of an enhanced authentication).
+  void accept_connect(Connect&& c, std::optional<std::string> auth_reply);
+  void refuse_connack(std::uint8_t v5_reason, std::uint8_t v3_code, std::string why);
+  // Enhanced authentication (handle_auth.cpp).
+  void start_auth(Connect&& c);
+  void on_auth(const Auth& a);
+  void send_auth(std::uint8_t code, std::string data);
   void on_publish(Publish&& p);
   void on_ack(const Ack& a);
   void on_subscribe(const Subscribe& s);
@@ -143,6 +152,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
   std::uint32_t client_max_packet_ = 0;  // 0 = no limit
   bool problem_info_ = true;             // 5.0 Request Problem Information
   std::unordered_map<std::uint16_t, std::string> inbound_aliases_;
+  std::string auth_method_;                         // CONNECT's; empty: none
+  std::optional<Connect> pending_connect_;          // waiting for its AUTH exchange to end
+  std::unique_ptr<control::ScramServer> scram_;     // the exchange in progress
   std::uint16_t client_alias_maximum_ = 0;  // 5.0 CONNECT Topic Alias Maximum
   std::unordered_map<std::string, std::uint16_t> outbound_aliases_;
 };
