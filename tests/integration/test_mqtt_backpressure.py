@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import EvmeshTestCase, Reply, wait_until
+from harness import EvmeshTestCase, Reply, binary_headers, wait_until
 from mqtt_clients import MQTT_SETS, PINGREQ, Collector, Raw, ack, connect, mqtt_port, publish, subscribe
 
 PAYLOAD = 16 * 1024  # a few hundred of these fill the kernel buffers between us and the slow client
@@ -132,6 +132,37 @@ class SlowSubscriberPausesThePublisher(SlowCase):
         msgs = fast.wait_for(n, timeout=20)
         self.assertEqual([struct.unpack("!I", m.payload[:4])[0] for m in msgs], list(range(n)))
         self.assertNotIn("slow subscriber", self.daemon.output())
+
+
+class SlowSubscriberHoldsTheMeshDelivery(SlowCase):
+    def test_events_from_http_wait_for_room_and_none_is_lost(self):
+        # mesh -> MQTT: the listener subscription holds its ack while the slow queue
+        # is full, so events wait in the mesh (bounded, 503 beyond) instead of being
+        # dropped at the MQTT queue. 24 MB: far more than the kernel buffers hold.
+        n = 1500
+        slow = self.slow_subscriber(qos=1)
+        for i in range(n):
+            res = self.daemon.request("POST", "/", body(i),
+                                      binary_headers(id=f"e{i}", content_type="application/octet-stream"))
+            self.assertEqual(res.status, 202, res)
+        got = []
+        while len(got) < n:
+            p = slow.recv(timeout=20)
+            self.assertEqual(p.type, 3, p)
+            topic, qos, _, pid, _, payload = p.publish_fields()
+            self.assertEqual((topic, qos), ("events/com.example.test", 1))
+            got.append(struct.unpack("!I", payload[:4])[0])
+            slow.send(ack("puback", pid))
+        self.assertEqual(got, list(range(n)))
+
+    def slow_subscriber(self, qos, client_id="slow"):
+        r = Raw(self.port, rcvbuf=4096, timeout=30)
+        self.addCleanup(r.close)
+        r.send(connect(client_id))
+        self.assertEqual(r.recv().reason, 0)
+        r.send(subscribe([("events/#", qos)], pid=1))
+        self.assertEqual(r.recv().type, 9)
+        return r
 
 
 class StuckSubscriberIsDisconnected(SlowCase):
