@@ -76,6 +76,11 @@ Result<Principal> AccessControl::authenticate_password(std::string_view user, st
   return who;
 }
 
+void AccessControl::refuse_login(std::string_view user, std::string_view protocol, std::string_view why) const {
+  count(shown(user), "unauthenticated", "");
+  auth_logger()->warn("denied: {} login of user '{}' unauthenticated: {}", protocol, shown(user), why);
+}
+
 Result<void> AccessControl::authorize(const Principal& who, AclAction action,
                                       std::string_view type) const {
   if (rules()->acl->allows(who.name, action, type)) return {};

@@ -142,6 +142,13 @@ Result<Principal> Authenticator::authenticate_password(std::string_view user,
   return denied("password: unknown user or wrong password");
 }
 
+std::optional<ScramCredentials> Authenticator::scram_credentials(std::string_view principal) const {
+  auto [first, last] = keys_->by_principal.equal_range(principal);
+  for (auto it = first; it != last; ++it)
+    if (auto c = scram_credentials_of(it->second)) return c;
+  return std::nullopt;
+}
+
 Result<Principal> Authenticator::authenticate_certificate(const PeerCertificate& cert) const {
   const auto& from = keys_->mtls.principal == "dn" ? cert.subject_dn : cert.common_name;
   if (from.empty())

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "evmesh/control/auth.h"
+#include "evmesh/control/scram.h"
 
 namespace evmesh::control {
 namespace {
@@ -125,6 +126,13 @@ Result<void> check_hash(std::string_view stored) {
   return fail(Errc::invalid_format,
               "unknown hash scheme: expected sha256:<hex> or pbkdf2-sha256$... "
               "(make one with `evmeshctl hash-key`); plain keys are not accepted");
+}
+
+std::optional<ScramCredentials> scram_credentials_of(std::string_view stored) {
+  if (!stored.starts_with(kPbkdf2)) return std::nullopt;
+  auto p = parse_pbkdf2(stored);
+  if (!p) return std::nullopt;
+  return ScramCredentials{std::move(p->salt), p->iterations, std::move(p->hash)};
 }
 
 bool verify_secret(std::string_view secret, std::string_view stored) {

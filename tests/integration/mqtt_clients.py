@@ -189,8 +189,14 @@ class Packet:
 class Raw:
     """A socket speaking hand-made MQTT packets."""
 
-    def __init__(self, port, timeout=5.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, timeout=5.0, rcvbuf=None):
+        """rcvbuf: a small receive buffer makes a client that stops reading stall the
+        server's writes soon (set before connecting, so the window stays small)."""
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(timeout)
+        self.sock.connect(("127.0.0.1", port))
         self.buf = b""
 
     def send(self, data):

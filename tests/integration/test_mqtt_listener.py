@@ -227,6 +227,36 @@ class FiveOnly(MqttCase):
         r.send(publish("", "3", properties=props(p_u16(0x23, 9))))  # never set
         self.assertEqual([(p.type, p.reason) for p in r.expect_closed()], [(14, 0x82)])
 
+    def test_server_sent_topic_aliases_within_the_client_maximum(self):
+        # Topic Alias Maximum 2: two topics get aliases (name once, then alias only),
+        # a third is always sent by name; the alias property is read from each packet.
+        r = self.raw(client_id="aliased", properties=props(p_u16(0x22, 2)))
+        r.send(subscribe([("sa/#", 1)], pid=1))
+        self.assertEqual(r.recv().type, 9)
+        pub = self.paho()
+        sent = ["sa/one", "sa/two", "sa/one", "sa/three", "sa/two", "sa/three", "sa/one"]
+        for i, t in enumerate(sent):
+            pub.publish(t, str(i), qos=1)
+        got = []
+        for i in range(len(sent)):
+            p = r.recv()
+            topic, qos, _, pid, prop_bytes, payload = p.publish_fields()
+            alias = None
+            if b"\x23" in prop_bytes:
+                j = prop_bytes.index(b"\x23")
+                alias = int.from_bytes(prop_bytes[j + 1:j + 3], "big")
+            got.append((topic, alias, payload.decode()))
+            r.send(ack("puback", pid))
+        self.assertEqual(got, [("sa/one", 1, "0"), ("sa/two", 2, "1"), ("", 1, "2"), ("sa/three", None, "3"),
+                               ("", 2, "4"), ("sa/three", None, "5"), ("", 1, "6")])
+        # A client that set no maximum gets names only.
+        plain = self.raw(client_id="plain")
+        plain.send(subscribe([("sa/#", 0)], pid=1))
+        self.assertEqual(plain.recv().type, 9)
+        pub.publish("sa/one", "x")
+        topic, _, _, _, prop_bytes, _ = plain.recv().publish_fields()
+        self.assertEqual((topic, b"\x23" in prop_bytes), ("sa/one", False))
+
     def test_topic_alias_over_the_maximum(self):
         r = self.raw(client_id="alias-max")
         r.send(publish("a", "1", properties=props(p_u16(0x23, 1000))))

@@ -44,6 +44,9 @@ class AccessControl final : public DeliveryGuard {
   Result<Principal> authenticate(const Credentials& credentials, std::string_view protocol) const;
   Result<Principal> authenticate_password(std::string_view user, std::string_view password,
                                           std::string_view protocol) const;
+  // An enhanced-authentication exchange (scram.h) the adapter ran and refused:
+  // counted and logged like a refused password.
+  void refuse_login(std::string_view user, std::string_view protocol, std::string_view why) const;
   // permission_denied naming principal, action and type.
   Result<void> authorize(const Principal& who, AclAction action, std::string_view type) const;
   // Every event of a publish; the first denied type refuses the whole request.

@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "evmesh/control/scram.h"
 #include "evmesh/core/error.h"
 
 namespace evmesh::control {
@@ -104,6 +105,9 @@ class Authenticator {
   // its key; or `password` is a JWT (any user name; the token names the principal).
   Result<Principal> authenticate_password(std::string_view user, std::string_view password) const;
   Result<Principal> authenticate_certificate(const PeerCertificate& cert) const;
+  // SCRAM-SHA-256 (scram.h): the credentials of `principal`'s first pbkdf2-sha256 key;
+  // nullopt when it has none (unknown, or sha256 keys only).
+  std::optional<ScramCredentials> scram_credentials(std::string_view principal) const;
 
   bool anonymous_allowed() const { return anonymous_; }
   // True when any credential kind is configured.

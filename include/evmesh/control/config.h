@@ -122,6 +122,7 @@ struct MqttListenerConfig {
   std::uint16_t topic_alias_maximum = 64;          // topic aliases a 5.0 client may set
   std::chrono::milliseconds connect_timeout{10'000};  // TCP accept -> CONNECT
   std::size_t max_queued_messages = 1000;          // per session: queued QoS 1/2 (offline or slow)
+  std::chrono::milliseconds slow_subscriber_timeout{30'000};  // queue full this long: disconnect
   std::chrono::milliseconds max_session_expiry{86'400'000};  // cap; 3.1.1 persistent sessions get this
   std::size_t max_retained_messages = 100'000;
   // Mesh -> MQTT: the topic an event is published on when it has no `mqtttopic`

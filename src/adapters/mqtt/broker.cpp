@@ -9,6 +9,12 @@ namespace evmesh::mqtt {
 
 namespace asio = boost::asio;
 
+namespace {
+void tell(const std::vector<RoomWaiterPtr>& waiters) {
+  for (const auto& w : waiters) w->room();
+}
+}  // namespace
+
 Broker::Broker(asio::any_io_executor ex, BrokerLimits limits, const control::AccessControl* access)
     : ex_(std::move(ex)), limits_(limits), access_(access) {}
 
@@ -44,8 +50,10 @@ Broker::Attached Broker::attach(const std::string& client_id, bool clean_start,
   if (old && !out.present) {
     // Clean start replaces the old session: its subscriptions go.
     std::vector<SubscriptionRecord> subs;
+    std::vector<RoomWaiterPtr> waiters;
     {
       std::lock_guard slock(old->mutex);
+      waiters = old->take_waiters(0, true);
       old->ended = true;
       old->attached = false;
       old->owner = nullptr;
@@ -56,6 +64,7 @@ Broker::Attached Broker::attach(const std::string& client_id, bool clean_start,
       old->queue.clear();
       old->inflight.clear();
     }
+    tell(waiters);
     std::unique_lock tl(tree_mutex_);
     for (const auto& r : subs) tree_.remove(r.filter, r.group, old.get());
   }
@@ -65,6 +74,7 @@ Broker::Attached Broker::attach(const std::string& client_id, bool clean_start,
 void Broker::detach(const SessionPtr& s, const Connection* conn, std::uint32_t expiry, MessagePtr will,
                     std::uint32_t will_delay) {
   std::uint64_t generation = 0;
+  std::vector<RoomWaiterPtr> waiters;
   {
     std::lock_guard lock(s->mutex);
     if (s->owner != conn) {
@@ -86,8 +96,10 @@ void Broker::detach(const SessionPtr& s, const Connection* conn, std::uint32_t e
       generation = ++s->generation;
       // QoS 0 messages are not kept for a detached session (4.1).
       std::erase_if(s->queue, [](const Delivery& d) { return d.qos == 0; });
+      waiters = s->take_waiters(0, true);  // offline: what does not fit is dropped
     }
   }
+  tell(waiters);
   if (generation == 0) {
     if (will) publish(will);
     return;
@@ -126,8 +138,10 @@ void Broker::end_session(const SessionPtr& s) {
     if (auto it = sessions_.find(s->client_id()); it != sessions_.end() && it->second == s) sessions_.erase(it);
   }
   std::vector<SubscriptionRecord> subs;
+  std::vector<RoomWaiterPtr> waiters;
   {
     std::lock_guard lock(s->mutex);
+    waiters = s->take_waiters(0, true);
     s->ended = true;
     for (auto& [_, r] : s->subscriptions) subs.push_back(r);
     s->subscriptions.clear();
@@ -135,6 +149,7 @@ void Broker::end_session(const SessionPtr& s) {
     s->inflight.clear();
     s->inbound_qos2.clear();
   }
+  tell(waiters);
   std::unique_lock tl(tree_mutex_);
   for (const auto& r : subs) tree_.remove(r.filter, r.group, s.get());
 }
@@ -156,7 +171,7 @@ void Broker::store_retained(const MessagePtr& msg) {
   retained_[msg->topic] = msg;
 }
 
-std::size_t Broker::publish(const MessagePtr& msg) {
+Routed Broker::publish(const MessagePtr& msg, const RoomWaiterPtr& waiter) {
   if (msg->retain) store_retained(msg);
   struct Target {
     SessionPtr session;
@@ -185,22 +200,41 @@ std::size_t Broker::publish(const MessagePtr& msg) {
         },
         [](const Session& s) { return s.connected_hint.load(std::memory_order_relaxed); });
   }
-  for (auto& t : targets) offer(t.session, std::move(t.delivery));
-  return targets.size();
+  Routed out{targets.size(), 0};
+  for (auto& t : targets)
+    if (offer(t.session, std::move(t.delivery), waiter) == Offered::waiting) ++out.waiting;
+  return out;
 }
 
-void Broker::offer(const SessionPtr& s, Delivery d) {
-  std::shared_ptr<Connection> wake;
+Offered Broker::offer(const SessionPtr& s, Delivery d, const RoomWaiterPtr& waiter) {
+  std::shared_ptr<Connection> wake, slow;
+  Offered out = Offered::queued;
   {
     std::lock_guard lock(s->mutex);
-    if (s->ended || (!s->attached && d.qos == 0)) return;
+    if (s->ended || (!s->attached && d.qos == 0)) return Offered::dropped;
     if (access_ && !d.msg->type.empty() && !access_->may_receive_type(s->principal, d.msg->type)) {
       ++s->withheld;
-      return;
+      return Offered::dropped;
     }
     if (s->queue.size() >= limits_.max_queued_messages) {
-      ++s->dropped;
-      return;
+      if (d.qos == 0) {
+        ++s->dropped_qos0;
+        ++dropped_qos0_;
+        return Offered::dropped;
+      }
+      // Waiting on one's own session would stall: its acks are not read meanwhile.
+      if (!s->attached || !waiter || s->client_id() == d.msg->origin_client) {
+        ++s->dropped;
+        ++dropped_;
+        return Offered::dropped;
+      }
+      s->waiters.push_back(waiter);
+      ++publisher_waits_;
+      out = Offered::waiting;
+      if (!s->full_since) {
+        s->full_since = Clock::now();
+        slow = s->connection.lock();
+      }
     }
     s->queue.push_back(std::move(d));
     if (s->attached && !s->flush_scheduled) {
@@ -209,6 +243,8 @@ void Broker::offer(const SessionPtr& s, Delivery d) {
     }
   }
   if (wake) wake->schedule_flush();
+  if (slow) slow->watch_slow();
+  return out;
 }
 
 Broker::SubscribeOutcome Broker::subscribe(const SessionPtr& s, const SubscribeTopic& t,
@@ -272,8 +308,13 @@ BrokerStats Broker::stats() const {
     std::shared_lock lock(tree_mutex_);
     out.subscriptions = tree_.size();
   }
-  std::lock_guard lock(retained_mutex_);
-  out.retained = retained_.size();
+  {
+    std::lock_guard lock(retained_mutex_);
+    out.retained = retained_.size();
+  }
+  out.dropped_qos0 = dropped_qos0_.load();
+  out.dropped = dropped_.load();
+  out.publisher_waits = publisher_waits_.load();
   return out;
 }
 

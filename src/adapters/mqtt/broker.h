@@ -6,6 +6,8 @@
 // never held while taking another lock (route() collects targets, unlocks, offers).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -25,6 +27,9 @@ namespace evmesh::mqtt {
 
 struct BrokerLimits {
   std::size_t max_queued_messages = 1000;      // per session, not yet sent
+  // A connected session whose queue stays full this long (publishers waiting on
+  // it) is disconnected with 0x97 (session.h, docs/protocols.md).
+  std::chrono::milliseconds slow_subscriber_timeout{30'000};
   std::uint32_t max_session_expiry = 86'400;   // seconds; also what 3.1.1 clean_session=0 gets
   std::size_t max_retained_messages = 100'000;
 };
@@ -33,6 +38,16 @@ struct BrokerStats {
   std::size_t sessions = 0;
   std::size_t subscriptions = 0;
   std::size_t retained = 0;
+  std::uint64_t dropped_qos0 = 0;     // QoS 0 deliveries dropped: subscriber queue full
+  std::uint64_t dropped = 0;          // QoS 1/2 dropped: offline session's queue full
+  std::uint64_t publisher_waits = 0;  // times a publisher waited for a full queue
+};
+
+// What Broker::offer did with one delivery.
+enum class Offered { queued, waiting, dropped };
+struct Routed {
+  std::size_t offered = 0;  // sessions the message was offered to
+  std::size_t waiting = 0;  // of them, full ones the waiter was registered with
 };
 
 class Broker : public std::enable_shared_from_this<Broker> {
@@ -55,9 +70,11 @@ class Broker : public std::enable_shared_from_this<Broker> {
   void detach(const SessionPtr& s, const Connection* conn, std::uint32_t expiry, MessagePtr will,
               std::uint32_t will_delay);
 
-  // Stores or clears the retained message (when msg->retain) and routes it. Returns
-  // the number of sessions it was offered to.
-  std::size_t publish(const MessagePtr& msg);
+  // Stores or clears the retained message (when msg->retain) and routes it.
+  // `waiter` (may be null) is the publisher: registered with every full session that
+  // queued a QoS 1/2 delivery anyway (Routed::waiting), it gets room() once per
+  // registration and should publish nothing more until then.
+  Routed publish(const MessagePtr& msg, const RoomWaiterPtr& waiter = nullptr);
 
   struct SubscribeOutcome {
     std::uint8_t reason = 0;  // granted QoS or a failure reason code
@@ -68,7 +85,10 @@ class Broker : public std::enable_shared_from_this<Broker> {
 
   // Queues one delivery on a session and wakes its connection; withholds (counted
   // by AccessControl) a typed message the session's principal may not receive.
-  void offer(const SessionPtr& s, Delivery d);
+  // A full queue (session.h): QoS 0 is dropped; QoS 1/2 waits (see publish()) when
+  // the session is connected, `waiter` is set and is not the session's own client,
+  // else it is dropped. Every drop is counted (stats()).
+  Offered offer(const SessionPtr& s, Delivery d, const RoomWaiterPtr& waiter = nullptr);
 
   BrokerStats stats() const;
   const BrokerLimits& limits() const { return limits_; }
@@ -88,6 +108,7 @@ class Broker : public std::enable_shared_from_this<Broker> {
   TopicTree tree_;
   mutable std::mutex retained_mutex_;
   std::unordered_map<std::string, MessagePtr> retained_;
+  std::atomic<std::uint64_t> dropped_qos0_{0}, dropped_{0}, publisher_waits_{0};
 };
 
 }  // namespace evmesh::mqtt

@@ -19,10 +19,16 @@ namespace {
 constexpr std::size_t kReadChunk = 1024;
 constexpr std::size_t kKeepWhenIdle = 4 * 1024;
 constexpr std::size_t kMaxReadChunk = 64 * 1024;
+// Bytes handed to the socket but not yet written: beyond it, deliveries wait in the
+// session queue (bounded) instead of in memory no bound covers.
+constexpr std::size_t kMaxOutboxBytes = 1024 * 1024;
+// A slow subscriber being disconnected gets this long to take its DISCONNECT.
+constexpr std::chrono::seconds kCloseGrace{1};
 }
 
 Connection::Connection(tcp::socket socket, std::shared_ptr<ServerContext> ctx)
     : socket_(std::move(socket)), ctx_(std::move(ctx)), keepalive_(socket_.get_executor()),
+      slow_(socket_.get_executor()),
       id_(ctx_->next_connection_id++) {
   ++ctx_->connections;
 }
@@ -75,6 +81,10 @@ void Connection::on_read(const error_code& ec, std::size_t n) {
   last_read_full_ = rlen_ + n == rbuf_.size();
   rlen_ += n;
   if (!process_frames()) return;
+  if (pauses_ > 0) {  // unpause() reads on
+    keepalive_.cancel();
+    return;
+  }
   if (rlen_ == 0 && n < kReadChunk && rbuf_.size() > kKeepWhenIdle) {  // a trickle again: give the burst buffer back
     rbuf_.resize(kReadChunk);
     rbuf_.shrink_to_fit();
@@ -83,9 +93,51 @@ void Connection::on_read(const error_code& ec, std::size_t n) {
   do_read();
 }
 
+void Connection::unpause() {
+  if (--pauses_ > 0 || closing_ || closed_) return;
+  if (!process_frames() || pauses_ > 0) return;  // what was read meanwhile may pause again
+  if (keepalive_span_.count() > 0) arm_keepalive(keepalive_span_);
+  do_read();
+}
+
+void Connection::room() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->unpause(); });
+}
+
+void Connection::watch_slow() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->check_slow(); });
+}
+
+void Connection::check_slow() {
+  if (closing_ || closed_ || !session_) return;
+  std::optional<Clock::time_point> since;
+  {
+    std::lock_guard lock(session_->mutex);
+    if (session_->owner == this) since = session_->full_since;
+  }
+  if (!since) return;  // drained meanwhile
+  const auto timeout = ctx_->broker->limits().slow_subscriber_timeout;
+  if (Clock::now() < *since + timeout) {
+    slow_.expires_at(*since + timeout);
+    slow_.async_wait([self = shared_from_this()](const error_code& ec) {
+      if (!ec) self->check_slow();
+    });
+    return;
+  }
+  ctx_->log->warn("{}: slow subscriber: its queue of {} messages stayed full for {} ms; disconnecting", tag(),
+                  ctx_->broker->limits().max_queued_messages, timeout.count());
+  fail(reason::quota_exceeded, "slow subscriber: the queue stayed full for " + std::to_string(timeout.count()) +
+                                   " ms (mqtt.slow_subscriber_timeout)");
+  // A client that reads nothing never takes the DISCONNECT: close anyway.
+  slow_.expires_after(kCloseGrace);
+  slow_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (!ec) self->close_now();
+  });
+}
+
 bool Connection::process_frames() {
   std::size_t pos = 0;
-  while (!closing_ && !closed_) {
+  while (!closing_ && !closed_ && pauses_ == 0) {
     std::string_view avail(rbuf_.data() + pos, rlen_ - pos);
     auto header = parse_frame_header(avail);
     if (!header) {
@@ -123,6 +175,9 @@ bool Connection::process_frames() {
 }
 
 void Connection::handle(Packet&& p) {
+  // During CONNECT's authentication exchange only AUTH and DISCONNECT may come (4.12).
+  if (pending_connect_ && !std::holds_alternative<Auth>(p) && !std::holds_alternative<Disconnect>(p))
+    return refuse_connack(reason::protocol_error, 0, "only AUTH may follow CONNECT until the authentication ends");
   std::visit(
       [&](auto&& packet) {
         using T = std::decay_t<decltype(packet)>;
@@ -141,7 +196,7 @@ void Connection::handle(Packet&& p) {
         } else if constexpr (std::is_same_v<T, Disconnect>) {
           on_disconnect(packet);
         } else if constexpr (std::is_same_v<T, Auth>) {
-          fail(reason::protocol_error, "AUTH without an authentication method in CONNECT");
+          on_auth(packet);
         } else {
           fail(reason::protocol_error, "a client must not send this packet type");
         }
@@ -152,6 +207,7 @@ void Connection::handle(Packet&& p) {
 void Connection::send(const Packet& p) {
   Chunk c;
   encode_packet(p, version_ ? version_ : kMqtt5, c.head);
+  outbox_bytes_ += c.head.size();
   outbox_.push_back(std::move(c));
   do_write();
 }
@@ -159,7 +215,20 @@ void Connection::send(const Packet& p) {
 bool Connection::send_publish(const Delivery& d, std::uint16_t packet_id, bool dup) {
   const Message& m = *d.msg;
   auto payload = m.payload_ptr_for(version_);
-  const bool shareable = d.qos == 0 && !d.retain && d.subscription_ids.empty() && !m.expires_at;
+  const bool shareable =
+      d.qos == 0 && !d.retain && d.subscription_ids.empty() && !m.expires_at && client_alias_maximum_ == 0;
+  // Server-sent topic aliases (5.0 3.3.2.3.4): the first client_alias_maximum_
+  // topics get one; a topic is sent by name with its alias once, then alias only.
+  std::uint16_t alias = 0;
+  bool new_alias = false;
+  if (client_alias_maximum_) {
+    if (auto it = outbound_aliases_.find(m.topic); it != outbound_aliases_.end()) {
+      alias = it->second;
+    } else if (outbound_aliases_.size() < client_alias_maximum_) {
+      alias = static_cast<std::uint16_t>(outbound_aliases_.size() + 1);
+      new_alias = true;
+    }
+  }
   auto head_of = [&] {
     Publish head;
     head.dup = dup;
@@ -173,6 +242,10 @@ bool Connection::send_publish(const Delivery& d, std::uint16_t packet_id, bool d
       if (m.expires_at) {
         auto left = std::chrono::duration_cast<std::chrono::seconds>(*m.expires_at - Clock::now()).count();
         head.props.message_expiry = static_cast<std::uint32_t>(std::max<long long>(left, 0));
+      }
+      if (alias) {
+        head.props.topic_alias = alias;
+        if (!new_alias) head.topic.clear();
       }
     }
     return head;
@@ -193,7 +266,9 @@ bool Connection::send_publish(const Delivery& d, std::uint16_t packet_id, bool d
     if (client_max_packet_ && encoded_publish_size(head, payload->size(), version_) > client_max_packet_)
       return false;
     encode_publish_head(head, payload->size(), version_, c.head);
+    if (new_alias) outbound_aliases_.emplace(m.topic, alias);  // only once the client gets it
   }
+  outbox_bytes_ += (c.shared_head ? c.shared_head->size() : c.head.size()) + payload->size();
   c.payload = std::move(payload);
   outbox_.push_back(std::move(c));
   return true;
@@ -205,12 +280,18 @@ void Connection::schedule_flush() {
 
 void Connection::flush() {
   if (closed_ || !session_) return;
+  std::vector<RoomWaiterPtr> waiters;
   {
     std::lock_guard lock(session_->mutex);
     session_->flush_scheduled = false;
     if (session_->owner != this) return;
     auto now = Clock::now();
+    flush_held_ = false;
     while (!session_->queue.empty()) {
+      if (outbox_bytes_ >= kMaxOutboxBytes) {  // the socket is behind: on_write goes on
+        flush_held_ = true;
+        break;
+      }
       auto& d = session_->queue.front();
       if (d.msg->expires_at && *d.msg->expires_at <= now) {  // expired while queued (3.3.2.3.3)
         session_->queue.pop_front();
@@ -229,7 +310,9 @@ void Connection::flush() {
       if (d.qos > 0) session_->inflight.emplace(pid, Inflight{std::move(d), false});
       session_->queue.pop_front();
     }
+    waiters = session_->take_waiters(ctx_->broker->limits().max_queued_messages / 2);
   }
+  for (const auto& w : waiters) w->room();
   do_write();
 }
 
@@ -247,6 +330,7 @@ void Connection::do_write() {
   if (write_in_flight_ || outbox_.empty() || closed_) return;
   write_in_flight_ = true;
   writing_.swap(outbox_);
+  writing_bytes_ = outbox_bytes_;  // writing_ was empty: all of it
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(writing_.size() * 2);
   for (const auto& c : writing_) {
@@ -260,11 +344,13 @@ void Connection::do_write() {
 void Connection::on_write(const error_code& ec, std::size_t) {
   write_in_flight_ = false;
   writing_.clear();
+  outbox_bytes_ -= std::exchange(writing_bytes_, 0);
   if (ec) {
     ctx_->log->debug("{}: write failed: {}", tag(), ec.message());
     close_now();
     return;
   }
+  if (flush_held_ && !closing_) flush();
   if (!outbox_.empty()) {
     do_write();
     return;
@@ -312,6 +398,7 @@ void Connection::close_now() {
   closed_ = true;
   closing_ = true;
   keepalive_.cancel();
+  slow_.cancel();
   error_code ec;
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -322,6 +409,13 @@ void Connection::finish() {
   if (finished_) return;
   finished_ = true;
   if (!session_) return;
+  std::uint64_t dropped_qos0 = 0;
+  {
+    std::lock_guard lock(session_->mutex);
+    dropped_qos0 = std::exchange(session_->dropped_qos0, 0);
+  }
+  if (dropped_qos0)
+    ctx_->log->warn("{}: {} QoS 0 message(s) were dropped while its queue was full", tag(), dropped_qos0);
   ctx_->broker->detach(session_, this, session_expiry_, std::exchange(will_, nullptr), will_delay_);
   session_.reset();
 }

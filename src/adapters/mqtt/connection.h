@@ -5,6 +5,10 @@
 // (codec.h) and hands each to its handler (handle_*.cpp). Writes are batched: every
 // packet produced while a write is in flight joins the next gather write, and a
 // PUBLISH is a small per-subscriber head plus the shared payload buffer.
+// Backpressure (session.h): the outbox holds at most kMaxOutboxBytes, the rest
+// waits in the session queue. While a publish waits — for room in a full subscriber
+// queue, or for the store to commit it (a durable subscription matched) — the
+// connection pauses: it reads no further packet and keep-alive is not enforced.
 // Keep-alive: no packet for 1.5 x the keep alive closes with 0x8D. A protocol
 // violation closes with its reason code: a DISCONNECT (5.0, after CONNACK) or a
 // CONNACK carrying the reason (during CONNECT), then the socket.
@@ -22,12 +26,13 @@
 #include <boost/asio/strand.hpp>
 
 #include "codec.h"
+#include "evmesh/control/scram.h"
 #include "message.h"
 #include "server_context.h"
 
 namespace evmesh::mqtt {
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public std::enable_shared_from_this<Connection>, public RoomWaiter {
  public:
   using tcp = boost::asio::ip::tcp;
   Connection(tcp::socket socket, std::shared_ptr<ServerContext> ctx);
@@ -40,6 +45,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void take_over();
   // Any thread: the server is stopping (0x8B).
   void shut_down();
+  // Any thread: a subscriber queue this connection published into has room again.
+  void room() override;
+  // Any thread: this connection's session queue became full with publishers waiting:
+  // disconnect (0x97) unless it drains to half within slow_subscriber_timeout.
+  void watch_slow();
 
  private:
   friend struct Handlers;
@@ -49,18 +59,40 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool process_frames();  // false when the connection is closing
   void handle(Packet&& p);
   void arm_keepalive(std::chrono::milliseconds after);
+  void pause() { ++pauses_; }
+  void unpause();  // the last pause ended: read on
+  void check_slow();
 
   // Handlers (handle_connect.cpp, handle_publish.cpp, handle_subscribe.cpp)
   void on_connect(Connect&& c);
+  // CONNECT authenticated (principal_ set): session, CONNACK (carrying `auth_reply`,
+  // the last Authentication Data of an enhanced authentication).
+  void accept_connect(Connect&& c, std::optional<std::string> auth_reply);
+  void refuse_connack(std::uint8_t v5_reason, std::uint8_t v3_code, std::string why);
+  // Enhanced authentication (handle_auth.cpp).
+  void start_auth(Connect&& c);
+  void on_auth(const Auth& a);
+  void send_auth(std::uint8_t code, std::string data);
   void on_publish(Publish&& p);
   void on_ack(const Ack& a);
   void on_subscribe(const Subscribe& s);
   void on_unsubscribe(const Unsubscribe& u);
   void on_disconnect(const Disconnect& d);
-  std::optional<std::uint8_t> accept_inbound(Publish& p, MessagePtr& msg);
+  // The message a PUBLISH carries (aliases resolved, ACL checked), or null when
+  // refused or failed; `decoded` gets the CloudEvent when the ACL needed it.
+  MessagePtr accept_inbound(Publish& p, EventPtr& decoded);
+  // The mesh admitted (and, for a durable match, committed) the message: route it
+  // to MQTT subscribers and acknowledge.
+  void route_and_ack(const MessagePtr& m, std::uint8_t qos, std::uint16_t packet_id);
+  // Hands the message to the mesh; the connection stays paused until it is settled.
+  // `overloaded_since`: set while retrying a mesh that answered overloaded.
+  void ingest(const MessagePtr& m, EventPtr decoded, std::uint8_t qos, std::uint16_t packet_id,
+              std::optional<Clock::time_point> overloaded_since = std::nullopt,
+              std::chrono::milliseconds next_pause = std::chrono::milliseconds(1));
   // PUBLISH refused (ACL or not a CloudEvent): the ack says so in 5.0 (3.1.1 has no
   // way to say no: a normal ack, the message is dropped).
-  void refuse_publish(const Publish& p, const std::string& topic, std::uint8_t reason, const std::string& why);
+  void refuse_publish(std::uint8_t qos, std::uint16_t packet_id, const std::string& topic, std::uint8_t reason,
+                      const std::string& why);
 
   // Writing
   void send(const Packet& p);
@@ -83,6 +115,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   tcp::socket socket_;
   std::shared_ptr<ServerContext> ctx_;
   boost::asio::steady_timer keepalive_;
+  boost::asio::steady_timer slow_;  // slow_subscriber_timeout, then the close grace
   std::uint64_t id_;
   std::string client_id_;
 
@@ -96,6 +129,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     PayloadPtr payload;  // shared PUBLISH payload, may be null
   };
   std::vector<Chunk> outbox_, writing_;
+  std::size_t outbox_bytes_ = 0;   // in outbox_ and writing_
+  std::size_t writing_bytes_ = 0;
+  bool flush_held_ = false;        // flush() stopped at kMaxOutboxBytes: go on after a write
+  int pauses_ = 0;                 // publishes waiting (room, commit): no reading meanwhile
   bool write_in_flight_ = false;
   bool closing_ = false;   // no more reads; close once the outbox is written
   bool closed_ = false;
@@ -115,6 +152,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::uint32_t client_max_packet_ = 0;  // 0 = no limit
   bool problem_info_ = true;             // 5.0 Request Problem Information
   std::unordered_map<std::uint16_t, std::string> inbound_aliases_;
+  std::string auth_method_;                         // CONNECT's; empty: none
+  std::optional<Connect> pending_connect_;          // waiting for its AUTH exchange to end
+  std::unique_ptr<control::ScramServer> scram_;     // the exchange in progress
+  std::uint16_t client_alias_maximum_ = 0;  // 5.0 CONNECT Topic Alias Maximum
+  std::unordered_map<std::string, std::uint16_t> outbound_aliases_;
 };
 
 }  // namespace evmesh::mqtt

@@ -3,6 +3,8 @@
 // rest (packet identifiers in use, topic aliases, receive maximum).
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "codec.h"
 #include "evmesh/core/event.h"
 #include "properties.h"
@@ -87,6 +89,8 @@ Decoded<Packet> decode_connect(std::uint8_t flags, Reader r) {
   if (c.will && c.will->props.payload_format == 1 && !valid_utf8(c.will->payload))
     return std::unexpected(DecodeError{reason::payload_format_invalid,
                                        "CONNECT: the will payload is marked UTF-8 but is not"});
+  if (c.props.auth_data && !c.props.auth_method)  // 3.1.2.11.10
+    return protocol("CONNECT: authentication data without an authentication method");
   return c;
 }
 
@@ -216,6 +220,10 @@ Decoded<Packet> decode_reasoned(PacketType type, std::uint8_t flags, Reader r, s
   }
   if (auto err = finish(r, name)) return std::unexpected(*err);
   if (type == PacketType::disconnect) return Disconnect{code, std::move(props)};
+  // 3.15.2.1: Success, Continue authentication, Re-authenticate; nothing else.
+  if (code != reason::success && code != reason::continue_authentication && code != reason::reauthenticate)
+    return malformed(fmt::format("AUTH: reason code 0x{:02x} is not one of 0x00, 0x18, 0x19", code));
+  if (!props.auth_method) return protocol("AUTH: no authentication method");  // 3.15.2.2.2
   return Auth{code, std::move(props)};
 }
 

@@ -8,7 +8,8 @@
 //   (the CONNACK says so when capped); 3.1.1 clean session 0 gets max_session_expiry.
 // - A client id already connected: the old connection is closed (0x8E in 5.0) and
 //   the session continues unless Clean Start.
-// - Enhanced authentication (5.0 Authentication Method) is not offered: 0x8C.
+// - Enhanced authentication (5.0 Authentication Method): SCRAM-SHA-256 only
+//   (handle_auth.cpp); any other method gets 0x8C.
 // - Credentials (docs/security.md): a user name or password is checked by
 //   AccessControl::authenticate_password (api_keys principal + key, or a JWT as the
 //   password); wrong ones get 0x86 (3.1.1: 0x04). Neither is anonymous, accepted
@@ -50,36 +51,43 @@ MessagePtr make_will(const Will& w, const std::string& client_id) {
 
 }  // namespace
 
+void Connection::refuse_connack(std::uint8_t v5_reason, std::uint8_t v3_code, std::string why) {
+  ctx_->log->debug("{}: CONNECT refused: {}", tag(), why);
+  const bool v5 = version_ == kMqtt5;
+  Connack ack{false, v5 ? v5_reason : v3_code, {}};
+  if (v5) ack.props.reason_string = why.substr(0, 512);
+  send(ack);
+  close_after_write();
+}
+
 void Connection::on_connect(Connect&& c) {
   version_ = c.version;
   const bool v5 = version_ == kMqtt5;
-  auto refuse = [&](std::uint8_t v5_reason, std::uint8_t v3_code, std::string why) {
-    ctx_->log->debug("{}: CONNECT refused: {}", tag(), why);
-    Connack ack{false, v5 ? v5_reason : v3_code, {}};
-    if (v5) ack.props.reason_string = why;
-    send(ack);
-    close_after_write();
-  };
-  if (ctx_->stopping) return refuse(reason::server_unavailable, reason::v3_server_unavailable, "the server is stopping");
-  if (v5 && c.props.auth_method)
-    return refuse(reason::bad_auth_method, reason::v3_server_unavailable,
-                  "authentication method '" + *c.props.auth_method + "' is not supported");
+  if (ctx_->stopping)
+    return refuse_connack(reason::server_unavailable, reason::v3_server_unavailable, "the server is stopping");
+  if (v5 && c.props.auth_method) return start_auth(std::move(c));  // handle_auth.cpp
   if (ctx_->access) {
     if (c.username || c.password) {
       auto who = ctx_->access->authenticate_password(c.username.value_or(""), c.password.value_or(""), "mqtt");
       if (!who)
-        return refuse(reason::bad_username_password, reason::v3_bad_username_password, who.error().message);
+        return refuse_connack(reason::bad_username_password, reason::v3_bad_username_password,
+                              who.error().message);
       principal_ = std::move(*who);
     } else {
       auto who = ctx_->access->authenticate({}, "mqtt");
-      if (!who) return refuse(reason::not_authorized, reason::v3_not_authorized, who.error().message);
+      if (!who) return refuse_connack(reason::not_authorized, reason::v3_not_authorized, who.error().message);
       principal_ = std::move(*who);
     }
   }
+  accept_connect(std::move(c), std::nullopt);
+}
+
+void Connection::accept_connect(Connect&& c, std::optional<std::string> auth_reply) {
+  const bool v5 = version_ == kMqtt5;
   bool assigned = false;
   if (c.client_id.empty()) {
     if (!v5 && !c.clean_start)
-      return refuse(reason::client_id_not_valid, reason::v3_identifier_rejected,
+      return refuse_connack(reason::client_id_not_valid, reason::v3_identifier_rejected,
                     "an empty client id needs clean session 1 in MQTT 3.1.1");
     c.client_id = assign_client_id();
     assigned = true;
@@ -96,6 +104,7 @@ void Connection::on_connect(Connect&& c) {
     }
     client_receive_maximum_ = c.props.receive_maximum.value_or(65535);
     client_max_packet_ = c.props.maximum_packet_size.value_or(0);
+    client_alias_maximum_ = c.props.topic_alias_maximum.value_or(0);
     problem_info_ = c.props.request_problem_info.value_or(1) == 1;
   } else {
     session_expiry_ = c.clean_start ? 0 : limits.max_session_expiry;
@@ -118,6 +127,10 @@ void Connection::on_connect(Connect&& c) {
     ack.props.topic_alias_maximum = ctx_->limits.topic_alias_maximum;
     if (assigned) ack.props.assigned_client_id = client_id_;
     if (expiry_capped) ack.props.session_expiry = session_expiry_;
+    if (!auth_method_.empty()) {
+      ack.props.auth_method = auth_method_;
+      ack.props.auth_data = std::move(auth_reply);
+    }
   }
   send(ack);
   connack_sent_ = true;
@@ -129,6 +142,7 @@ void Connection::on_connect(Connect&& c) {
     keepalive_.cancel();
   if (attached.present) resend_inflight();
   flush();
+  check_slow();  // a resumed session may be full with publishers waiting on it
 }
 
 void Connection::on_disconnect(const Disconnect& d) {

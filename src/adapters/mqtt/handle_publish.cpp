@@ -15,26 +15,46 @@
 //   Every refusal is counted and logged by AccessControl (action "publish").
 // - Topic aliases (5.0 3.3.2.3.4): an alias with a topic sets it, an alias alone
 //   uses it; 0 or above our Topic Alias Maximum is 0x94, an unknown one 0x82.
+// - Backpressure (session.h): when a subscriber queue is full the message is
+//   queued anyway, acknowledged, and this connection reads nothing more until
+//   room() — so a publisher goes at the pace of its slowest QoS 1/2 subscriber, and
+//   no QoS 1/2 message is lost while that subscriber is connected.
+// - Mesh overloaded (a full subscription queue): the connection pauses and tries
+//   again, 1 ms doubling to 32 ms, for up to 10 s; then 5.0 gets 0x97.
+// - Durable match (Runtime::publish with a deferral): the connection pauses, the
+//   store commits on its own thread, then (back on the strand) the message reaches
+//   MQTT subscribers and the ack goes out: an ack means committed, and no I/O thread
+//   waits for a disk.
 // - Outbound: PUBACK / PUBCOMP free an in-flight slot (receive maximum) and pull
 //   the next queued message; PUBREC is answered with PUBREL.
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include "connection.h"
 #include "mesh_link.h"
 
 namespace evmesh::mqtt {
 
-std::optional<std::uint8_t> Connection::accept_inbound(Publish& p, MessagePtr& out) {
+namespace {
+// How long a publish waits for a mesh subscription queue with room, pausing 1 ms,
+// doubling up to 32 ms, before the PUBLISH is refused (0x97).
+constexpr std::chrono::seconds kMeshWait{10};
+constexpr std::chrono::milliseconds kMaxMeshPause{32};
+}  // namespace
+
+MessagePtr Connection::accept_inbound(Publish& p, EventPtr& decoded) {
   if (p.props.topic_alias) {
     auto alias = *p.props.topic_alias;
     if (alias > ctx_->limits.topic_alias_maximum) {
       fail(reason::topic_alias_invalid, "topic alias " + std::to_string(alias) + " exceeds the maximum of " +
                                             std::to_string(ctx_->limits.topic_alias_maximum));
-      return std::nullopt;
+      return nullptr;
     }
     if (p.topic.empty()) {
       auto it = inbound_aliases_.find(alias);
       if (it == inbound_aliases_.end()) {
         fail(reason::protocol_error, "topic alias " + std::to_string(alias) + " was never set");
-        return std::nullopt;
+        return nullptr;
       }
       p.topic = it->second;
     } else {
@@ -43,7 +63,7 @@ std::optional<std::uint8_t> Connection::accept_inbound(Publish& p, MessagePtr& o
   }
   if (!p.props.subscription_ids.empty()) {
     fail(reason::protocol_error, "a client PUBLISH must not carry a subscription identifier");
-    return std::nullopt;
+    return nullptr;
   }
   auto m = std::make_shared<Message>();
   m->topic = std::move(p.topic);
@@ -54,39 +74,45 @@ std::optional<std::uint8_t> Connection::accept_inbound(Publish& p, MessagePtr& o
   m->props.topic_alias.reset();
   if (m->props.message_expiry) m->expires_at = Clock::now() + std::chrono::seconds(*m->props.message_expiry);
   m->origin_client = client_id_;
-  out = m;
-  EventPtr decoded;
   if (ctx_->access && ctx_->mesh && ctx_->access->acl_enabled()) {
     auto ev = ctx_->mesh->decode(*m, client_id_, version_);
     if (!ev) {
-      refuse_publish(p, m->topic, ev.error().reason, ev.error().message);
-      return std::nullopt;
+      refuse_publish(p.qos, p.packet_id, m->topic, ev.error().reason, ev.error().message);
+      return nullptr;
     }
     if (auto ok = ctx_->access->authorize(principal_, control::AclAction::publish, (*ev)->type()); !ok) {
-      refuse_publish(p, m->topic, reason::not_authorized, ok.error().message);
-      return std::nullopt;
+      refuse_publish(p.qos, p.packet_id, m->topic, reason::not_authorized, ok.error().message);
+      return nullptr;
     }
     m->type = (*ev)->type();  // subscribers are checked against it (Broker::offer)
     decoded = std::move(*ev);
   }
-  if (ctx_->mesh) {
-    if (auto refused = ctx_->mesh->ingest(*m, client_id_, version_, std::move(decoded))) {
-      refuse_publish(p, m->topic, refused->reason, refused->message);
-      return std::nullopt;
-    }
-  }
-  ctx_->broker->publish(m);
-  return reason::success;
+  return m;
 }
 
-void Connection::refuse_publish(const Publish& p, const std::string& topic, std::uint8_t code,
-                                const std::string& why) {
+void Connection::refuse_publish(std::uint8_t qos, std::uint16_t packet_id, const std::string& topic,
+                                std::uint8_t code, const std::string& why) {
   ctx_->log->debug("{}: PUBLISH on '{}' refused: {}", tag(), topic, why);
-  if (p.qos == 0) return;
+  if (qos == 0) return;
   const bool v5 = version_ == kMqtt5;
-  Ack ack{p.qos == 1 ? PacketType::puback : PacketType::pubrec, p.packet_id, v5 ? code : reason::success, {}};
+  Ack ack{qos == 1 ? PacketType::puback : PacketType::pubrec, packet_id, v5 ? code : reason::success, {}};
   if (v5 && problem_info_) ack.props.reason_string = why.substr(0, 512);
   send(ack);
+}
+
+void Connection::route_and_ack(const MessagePtr& m, std::uint8_t qos, std::uint16_t pid) {
+  auto routed = ctx_->broker->publish(m, shared_from_this());
+  pauses_ += static_cast<int>(routed.waiting);  // each ends with a room()
+  if (closed_ || !session_) return;
+  if (qos == 1) {
+    send(Ack{PacketType::puback, pid, reason::success, {}});
+  } else if (qos == 2) {
+    {
+      std::lock_guard lock(session_->mutex);
+      session_->inbound_qos2.insert(pid);
+    }
+    send(Ack{PacketType::pubrec, pid, reason::success, {}});
+  }
 }
 
 void Connection::on_publish(Publish&& p) {
@@ -105,18 +131,50 @@ void Connection::on_publish(Publish&& p) {
                   "more than " + std::to_string(ctx_->limits.receive_maximum) + " QoS 2 messages in flight");
     }
   }
-  MessagePtr msg;
-  auto accepted = accept_inbound(p, msg);
-  if (!accepted) return;
-  if (qos == 1) {
-    send(Ack{PacketType::puback, pid, *accepted, {}});
-  } else if (qos == 2) {
-    {
-      std::lock_guard lock(session_->mutex);
-      session_->inbound_qos2.insert(pid);
-    }
-    send(Ack{PacketType::pubrec, pid, *accepted, {}});
+  EventPtr decoded;
+  auto msg = accept_inbound(p, decoded);
+  if (!msg) return;
+  if (!ctx_->mesh) return route_and_ack(msg, qos, pid);
+  ingest(msg, std::move(decoded), qos, pid);
+}
+
+void Connection::ingest(const MessagePtr& msg, EventPtr decoded, std::uint8_t qos, std::uint16_t pid,
+                        std::optional<Clock::time_point> overloaded_since, std::chrono::milliseconds next_pause) {
+  const bool retrying = overloaded_since.has_value();  // paused by the caller, unpaused here
+  // A durable match: pause until the store has committed (the completion runs on
+  // the committer thread, and comes back to this strand).
+  bool deferred = false;
+  auto later = [&]() -> MeshLink::IngestDone {
+    deferred = true;
+    pause();
+    return [self = shared_from_this(), msg, qos, pid](std::optional<IngestRefusal> refused) {
+      boost::asio::post(self->socket_.get_executor(), [self, msg, qos, pid, refused = std::move(refused)] {
+        if (refused)
+          self->refuse_publish(qos, pid, msg->topic, refused->reason, refused->message);
+        else
+          self->route_and_ack(msg, qos, pid);
+        self->unpause();
+      });
+    };
+  };
+  auto refused = ctx_->mesh->ingest(*msg, client_id_, version_, std::move(decoded), later);
+  const auto now = Clock::now();
+  if (refused && refused->overloaded && !closed_ && now < overloaded_since.value_or(now) + kMeshWait) {
+    // A full subscription queue: read nothing more and try again shortly, as the
+    // gRPC adapter does, rather than refuse (3.1.1 could not even say so).
+    if (!retrying) pause();
+    auto timer = std::make_shared<boost::asio::steady_timer>(socket_.get_executor(), next_pause);
+    timer->async_wait([self = shared_from_this(), timer, msg, qos, pid, since = overloaded_since.value_or(now),
+                       next = std::min(next_pause * 2, kMaxMeshPause)](const boost::system::error_code&) {
+      self->ingest(msg, nullptr, qos, pid, since, next);
+    });
+    return;
   }
+  if (refused)
+    refuse_publish(qos, pid, msg->topic, refused->reason, refused->message);
+  else if (!deferred)
+    route_and_ack(msg, qos, pid);
+  if (retrying) unpause();
 }
 
 void Connection::on_ack(const Ack& a) {

@@ -8,8 +8,7 @@ class MqttEventSink final : public Sink {
  public:
   explicit MqttEventSink(MeshLink& link) : link_(link) {}
   void send(EventPtr ev, std::function<void(DeliveryOutcome)> done) override {
-    link_.deliver(ev);
-    done(DeliveryOutcome{});
+    link_.deliver(ev, [done = std::move(done)] { done(DeliveryOutcome{}); });
   }
   void close() override {}
 
@@ -24,6 +23,23 @@ class MqttSinkFactory final : public SinkFactory {
 
  private:
   std::shared_ptr<Sink> sink_;
+};
+
+// The listener subscription's ack, held while full MQTT subscriber queues make room
+// (session.h): the mesh's own backpressure then reaches HTTP and gRPC publishers.
+// `left` starts high so that room() calls racing the publish cannot reach 0 early.
+class AckWhenRoom final : public RoomWaiter {
+ public:
+  static constexpr std::size_t kUnknown = std::size_t{1} << 40;
+  explicit AckWhenRoom(std::function<void()> done) : done_(std::move(done)) {}
+  void room() override { release(1); }
+  void release(std::size_t n) {
+    if (left_.fetch_sub(n) == n) done_();
+  }
+
+ private:
+  std::atomic<std::size_t> left_{kUnknown};
+  std::function<void()> done_;
 };
 
 std::string sanitize_level(std::string_view v) {
@@ -107,33 +123,41 @@ std::expected<EventPtr, IngestRefusal> MeshLink::decode(const Message& m, const 
 }
 
 std::optional<IngestRefusal> MeshLink::ingest(const Message& m, const std::string& client_id,
-                                              std::uint8_t version, EventPtr decoded) {
+                                              std::uint8_t version, EventPtr decoded,
+                                              const std::function<IngestDone()>& later) {
   if (!others_listening()) return std::nullopt;
   if (!decoded) {
     auto ev = decode(m, client_id, version);
     if (!ev) return std::move(ev.error());
     decoded = std::move(*ev);
   }
-  auto ev = &decoded;
   {
-    std::lock_guard lock(own_mutex_);
-    own_.emplace(ev->get(), *ev);
+    std::lock_guard lock(own_->mutex);
+    own_->events.emplace(decoded.get(), decoded);
   }
-  auto published = runtime_.publish(std::span<const EventPtr>(&*ev, 1));
-  if (!published) {
-    std::lock_guard lock(own_mutex_);
-    own_.erase(ev->get());
-    return IngestRefusal{reason_for(published.error().code), published.error().message};
-  }
-  return std::nullopt;
+  auto defer = [&]() -> Runtime::PublishCallback {
+    return [own = own_, ev = decoded, done = later()](Result<PublishReceipt> committed) {
+      if (committed) return done(std::nullopt);
+      own->forget(ev.get());
+      done(IngestRefusal{reason_for(committed.error().code), committed.error().message});
+    };
+  };
+  auto published = runtime_.publish(std::span<const EventPtr>(&decoded, 1), defer);
+  if (!published || *published) return std::nullopt;
+  own_->forget(decoded.get());
+  const auto code = published->error().code;
+  return IngestRefusal{reason_for(code), published->error().message, code == Errc::overloaded};
 }
 
-void MeshLink::deliver(const EventPtr& ev) {
+
+void MeshLink::deliver(const EventPtr& ev, std::function<void()> done) {
   {
-    std::lock_guard lock(own_mutex_);
-    if (own_.erase(ev.get())) return;  // came from MQTT: delivered at ingress
+    std::lock_guard lock(own_->mutex);
+    if (own_->events.erase(ev.get())) return done();  // came from MQTT: delivered at ingress
   }
-  broker_->publish(to_message(*ev));
+  auto ack = std::make_shared<AckWhenRoom>(std::move(done));
+  auto routed = broker_->publish(to_message(*ev), ack);
+  ack->release(AckWhenRoom::kUnknown - routed.waiting);
 }
 
 MessagePtr MeshLink::to_message(const Event& ev) const {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <expected>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +40,7 @@ struct MeshOptions {
 struct IngestRefusal {
   std::uint8_t reason;
   std::string message;
+  bool overloaded = false;  // a subscription queue is full: trying again later may work
 };
 
 // The one place an evmesh Errc becomes an MQTT reason code (PUBACK/PUBREC).
@@ -51,17 +53,22 @@ class MeshLink {
  public:
   MeshLink(Runtime& runtime, MeshOptions options, std::shared_ptr<Broker> broker);
 
-  // Any thread. nullopt when the mesh admitted the message (or nobody outside MQTT
-  // listens); otherwise why not.
+  // Called once a deferred ingest is settled: nullopt when committed, else why not.
+  using IngestDone = std::function<void(std::optional<IngestRefusal>)>;
+  // Any thread, never blocks. nullopt when the mesh admitted the message (or nobody
+  // outside MQTT listens), or when it must wait for the store (a durable
+  // subscription matched): then later() was called, and the completion it made
+  // runs once, on the store's committer thread, after the commit. Otherwise why not.
   // `decoded`: the event decode() already made of `m` (the ACL needed its type).
   std::optional<IngestRefusal> ingest(const Message& m, const std::string& client_id, std::uint8_t version,
-                                      EventPtr decoded = nullptr);
+                                      EventPtr decoded, const std::function<IngestDone()>& later);
   // The CloudEvent a PUBLISH becomes (codec/mqtt_binding.h), or why it is not one.
   std::expected<EventPtr, IngestRefusal> decode(const Message& m, const std::string& client_id,
                                                 std::uint8_t version) const;
 
-  // Sink side: publishes an event from the mesh to MQTT subscribers.
-  void deliver(const EventPtr& ev);
+  // Sink side: publishes an event from the mesh to MQTT subscribers; `done` runs
+  // once every full subscriber queue it waited on has room (inline when none).
+  void deliver(const EventPtr& ev, std::function<void()> done);
   MessagePtr to_message(const Event& ev) const;
 
   // Creates the catch-all subscription. Call once after the sink factory is wired.
@@ -70,12 +77,21 @@ class MeshLink {
 
  private:
   bool others_listening() const;
+  // Events ingested from MQTT, not yet seen by the sink. Shared with deferred publish
+  // completions, which may run on the store's thread after the listener is gone.
+  struct OwnEvents {
+    std::mutex mutex;
+    std::unordered_map<const Event*, EventPtr> events;
+    void forget(const Event* ev) {  // it was not routed after all
+      std::lock_guard lock(mutex);
+      events.erase(ev);
+    }
+  };
   Runtime& runtime_;
   MeshOptions options_;
   std::shared_ptr<Broker> broker_;
   std::unique_ptr<SinkFactory> factory_;
-  std::mutex own_mutex_;
-  std::unordered_map<const Event*, EventPtr> own_;  // ingested, not yet seen by the sink
+  std::shared_ptr<OwnEvents> own_ = std::make_shared<OwnEvents>();
 };
 
 }  // namespace evmesh::mqtt

@@ -46,7 +46,7 @@ struct MqttServer::Impl : std::enable_shared_from_this<Impl> {
                                    config.topic_alias_maximum, config.connect_timeout, config.max_connections};
     ctx->broker = std::make_shared<Broker>(
         io.get_executor(),
-        BrokerLimits{config.max_queued_messages,
+        BrokerLimits{config.max_queued_messages, config.slow_subscriber_timeout,
                      static_cast<std::uint32_t>(
                          std::min<long long>(std::chrono::duration_cast<std::chrono::seconds>(config.max_session_expiry).count(),
                                              0xFFFFFFFE)),

@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include <utility>
+
 namespace evmesh::mqtt {
 
 std::uint16_t Session::next_packet_id() {
@@ -8,6 +10,12 @@ std::uint16_t Session::next_packet_id() {
     if (!inflight.contains(last_id_)) return last_id_;
   }
   return 0;
+}
+
+std::vector<RoomWaiterPtr> Session::take_waiters(std::size_t low_water, bool always) {
+  if (!always && queue.size() > low_water) return {};
+  full_since.reset();
+  return std::exchange(waiters, {});
 }
 
 }  // namespace evmesh::mqtt

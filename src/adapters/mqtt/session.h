@@ -5,6 +5,14 @@
 // Guarded by its own mutex: the publisher's thread adds deliveries, the owning
 // connection's strand sends and acknowledges them. The connection is a weak
 // reference; a detached session queues QoS 1/2 (bounded) and drops QoS 0.
+//
+// Backpressure (docs/protocols.md, "Slow subscribers"): the queue holds at most
+// max_queued_messages. A QoS 1/2 delivery to a connected session whose queue is
+// full is queued anyway (one per waiting publisher: the bound is soft by at most
+// the number of publishers) and its publisher waits for room (RoomWaiter) — it
+// stops reading its socket. Waiters are told once the queue has drained to half,
+// or the session detaches or ends. A queue that stays full past
+// slow_subscriber_timeout disconnects its client (0x97), which frees them.
 #pragma once
 
 #include <atomic>
@@ -13,8 +21,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "message.h"
 #include "topic_tree.h"
@@ -22,6 +32,16 @@
 namespace evmesh::mqtt {
 
 class Connection;
+
+// Someone who published into a full session queue and waits for room: a publishing
+// connection that stopped reading, or the mesh sink holding back its ack. room() is
+// called exactly once per registration, on any thread, without a session lock.
+class RoomWaiter {
+ public:
+  virtual ~RoomWaiter() = default;
+  virtual void room() = 0;
+};
+using RoomWaiterPtr = std::shared_ptr<RoomWaiter>;
 
 struct Inflight {
   Delivery delivery;
@@ -52,13 +72,20 @@ class Session {
   bool flush_scheduled = false;
   std::uint64_t generation = 0;   // bumped on every attach/detach: stale timers give up
   std::uint32_t expiry_interval = 0;
-  std::uint64_t dropped = 0;      // deliveries refused because the queue was full
+  std::uint64_t dropped = 0;      // QoS 1/2 refused because the queue was full (offline, no waiter)
+  std::uint64_t dropped_qos0 = 0; // QoS 0 refused because the queue was full (overload)
+  std::vector<RoomWaiterPtr> waiters;             // publishers waiting for room
+  std::optional<Clock::time_point> full_since;    // a publisher waits since; cleared at half
   std::uint64_t withheld = 0;     // deliveries the ACL refused (type not subscribable)
   std::string principal;          // who the last CONNECT authenticated as (ACL checks)
 
   // Next free packet identifier for an outgoing QoS 1/2 message; 0 when all 65535
   // are in flight. Caller holds `mutex`.
   std::uint16_t next_packet_id();
+
+  // Caller holds `mutex`. The waiters to tell (outside the lock) when the queue is
+  // at most `low_water` long, or `always` (detached, ended); clears full_since then.
+  std::vector<RoomWaiterPtr> take_waiters(std::size_t low_water, bool always = false);
 
   std::atomic<bool> connected_hint{false};  // read by shared-group choice without the lock
 

@@ -31,6 +31,7 @@ TEST_F(MqttListenerConfigTest, ReadsEveryKey) {
       "  topic_alias_maximum: 0\n"
       "  connect_timeout: 2s\n"
       "  max_queued_messages: 7\n"
+      "  slow_subscriber_timeout: 1500ms\n"
       "  max_session_expiry: 1h\n"
       "  max_retained_messages: 3\n"
       "  event_topic: 'ce/{source}/{type}'\n"
@@ -50,6 +51,7 @@ TEST_F(MqttListenerConfigTest, ReadsEveryKey) {
   EXPECT_EQ(m.topic_alias_maximum, 0);
   EXPECT_EQ(m.connect_timeout, milliseconds(2000));
   EXPECT_EQ(m.max_queued_messages, 7u);
+  EXPECT_EQ(m.slow_subscriber_timeout, milliseconds(1500));
   EXPECT_EQ(m.max_session_expiry, milliseconds(3'600'000));
   EXPECT_EQ(m.max_retained_messages, 3u);
   EXPECT_EQ(m.event_topic, "ce/{source}/{type}");

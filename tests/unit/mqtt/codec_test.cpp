@@ -195,6 +195,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"pubrel flags", s("\x60\x02\x00\x01", 4), 4, reason::malformed, "PUBREL"},
         BadCase{"pingreq with body", s("\xc0\x01\x00", 3), 4, reason::malformed, "no body"},
         BadCase{"auth in 3.1.1", s("\xf0\x00", 2), 4, reason::malformed, "AUTH"},
+        BadCase{"auth reason 0x87", s("\xf0\x06\x87\x04\x15\x00\x01\x61", 8), 5, reason::malformed, "0x87"},
+        BadCase{"auth without method", s("\xf0\x02\x18\x00", 4), 5, reason::protocol_error,
+                "no authentication method"},
+        BadCase{"auth empty", s("\xf0\x00", 2), 5, reason::protocol_error, "no authentication method"},
+        BadCase{"connect auth data without method",
+                s("\x10\x11\x00\x04MQTT\x05\x02\x00\x3c\x04\x16\x00\x01\x78\x00\x00", 19), 0,
+                reason::protocol_error, "authentication data without"},
         BadCase{"non-minimal property length", s("\x30\x05\x00\x01\x61\x80\x00", 7), 5, reason::malformed,
                 "minimally"}),
     [](const auto& info) {
