@@ -25,6 +25,8 @@
 #include <algorithm>
 #include <expected>
 
+#include <boost/container/small_vector.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include "evmesh/codec/json_format.h"
@@ -128,9 +130,10 @@ std::unexpected<Error> bad_header(const std::string& attribute, const std::strin
               attribute);
 }
 
-// Moves one ce-* header into the builder; `seen` catches repeats.
-Result<void> set_from_header(EventBuilder& b, std::string_view name, std::string_view value,
-                             std::vector<std::string>& seen) {
+// Moves one ce-* header into the builder; `seen` (the names of the ce-* headers
+// before it, as written) catches repeats.
+template <class Seen>
+Result<void> set_from_header(EventBuilder& b, std::string_view name, std::string_view value, Seen& seen) {
   std::string attribute = to_lower_ascii(name.substr(kHeaderPrefix.size()));
   if (!valid_attribute_name(attribute) || attribute == "data")
     return bad_header(attribute,
@@ -140,9 +143,9 @@ Result<void> set_from_header(EventBuilder& b, std::string_view name, std::string
                 "header 'ce-datacontenttype' is not allowed in binary mode: the data content type "
                 "travels in Content-Type",
                 attribute);
-  if (std::find(seen.begin(), seen.end(), attribute) != seen.end())
+  if (std::any_of(seen.begin(), seen.end(), [&](std::string_view s) { return iequals_ascii(s, name); }))
     return bad_header(attribute, "appears more than once");
-  seen.push_back(attribute);
+  seen.push_back(name);
   auto decoded = decode_header_value(value);
   if (!decoded) return bad_header(attribute, decoded.error());
   b.set(attribute, std::move(*decoded));
@@ -158,8 +161,8 @@ template <class HeaderList>
 Result<EventPtr> decode_binary(std::string_view content_type, const HeaderList& headers,
                                std::string body) {
   EventBuilder b;
-  std::vector<std::string> seen;
-  seen.reserve(std::size(headers));
+  // Views of the caller's header names: they outlive the decoding.
+  boost::container::small_vector<std::string_view, 16> seen;
   for (const auto& [name, value] : headers) {
     if (!has_ce_prefix(name)) continue;
     if (auto r = set_from_header(b, name, value, seen); !r) return std::unexpected(std::move(r.error()));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 #include <boost/container/small_vector.hpp>
 #include <fmt/format.h>
@@ -16,17 +17,25 @@ namespace bh = boost::beast::http;
 
 namespace {
 
-// The request's header fields as the codec reads them, by reference (Content-Type
-// left out: the codec takes it apart). Room for a typical request without allocating.
-using FieldViews = boost::container::small_vector<codec::HeaderView, 24>;
+// The request's header fields as the codec reads them, by reference, with the
+// (first) Content-Type apart: one pass over the fields, no lookup by name. Room for a
+// typical request without allocating.
+struct BindingFields {
+  std::string_view content_type;
+  boost::container::small_vector<codec::HeaderView, 24> headers;
+};
 
-FieldViews binding_fields(const bh::fields& fields) {
-  FieldViews out;
+BindingFields binding_fields(const bh::fields& fields) {
+  BindingFields out;
+  bool have_content_type = false;
   for (const auto& f : fields) {
-    if (f.name() == bh::field::content_type) continue;
-    const auto name = f.name_string();
     const auto value = f.value();
-    out.emplace_back(std::string_view(name.data(), name.size()), std::string_view(value.data(), value.size()));
+    if (f.name() == bh::field::content_type) {
+      if (!std::exchange(have_content_type, true)) out.content_type = std::string_view(value.data(), value.size());
+      continue;
+    }
+    const auto name = f.name_string();
+    out.headers.emplace_back(std::string_view(name.data(), name.size()), std::string_view(value.data(), value.size()));
   }
   return out;
 }
@@ -43,16 +52,12 @@ BodyLimit ingress_body_limit(const control::HttpListenerConfig& config, const bh
 
 std::optional<Response> handle_ingress(ServerContext& ctx, Request& req,
                                        const control::Principal& who, Later& later) {
-  const auto content_type_field = req[bh::field::content_type];
-  const std::string_view content_type(content_type_field.data(), content_type_field.size());
-  const auto headers = binding_fields(req.base());
-  auto mode = codec::detect_mode_fields(content_type, headers);
-  if (!mode) return problem_response(mode.error());
-
-  auto events = codec::decode_http_fields(content_type, headers, std::move(req.body()));
+  const auto fields = binding_fields(req.base());
+  // Detects the mode first: an unsupported one is refused with its own error.
+  auto events = codec::decode_http_fields(fields.content_type, fields.headers, std::move(req.body()));
   if (!events) return problem_response(events.error());
 
-  if (*mode == codec::HttpMode::batch) {
+  if (codec::is_batch_content_type(fields.content_type)) {
     const auto max = ctx.config.max_event_bytes;
     for (std::size_t i = 0; i < events->size(); ++i) {
       const auto size = (*events)[i]->approximate_size();
