@@ -9,6 +9,7 @@ build_packages=(
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libssl-dev librocksdb-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpaho-mqttpp-dev libpaho-mqtt-dev libvalijson-dev
+  libjemalloc2
 )
 test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev

@@ -25,6 +25,8 @@
 #include <algorithm>
 #include <expected>
 
+#include <boost/container/small_vector.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include "evmesh/codec/json_format.h"
@@ -88,8 +90,12 @@ std::expected<std::string, std::string> percent_decode(std::string_view v) {
 // when the value is malformed.
 std::expected<std::string, std::string> decode_header_value(std::string_view raw) {
   const auto trimmed = trim_ows(raw);
-  // Nearly every value has no quote and no escape: one copy and the UTF-8 check,
+  // Nearly every value is ASCII without a quote or an escape: one pass and one copy,
   // not a character-by-character rebuild (the hot spot of binary-mode ingest).
+  const bool plain_ascii = std::all_of(trimmed.begin(), trimmed.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x80 && c != '"' && c != '%';
+  });
+  if (plain_ascii) return std::string(trimmed);
   if (trimmed.find_first_of("\"%") == std::string_view::npos) {
     if (!valid_utf8(trimmed)) return std::unexpected("percent-decoded value is not valid UTF-8");
     return std::string(trimmed);
@@ -124,9 +130,10 @@ std::unexpected<Error> bad_header(const std::string& attribute, const std::strin
               attribute);
 }
 
-// Moves one ce-* header into the builder; `seen` catches repeats.
-Result<void> set_from_header(EventBuilder& b, std::string_view name, std::string_view value,
-                             std::vector<std::string>& seen) {
+// Moves one ce-* header into the builder; `seen` (the names of the ce-* headers
+// before it, as written) catches repeats.
+template <class Seen>
+Result<void> set_from_header(EventBuilder& b, std::string_view name, std::string_view value, Seen& seen) {
   std::string attribute = to_lower_ascii(name.substr(kHeaderPrefix.size()));
   if (!valid_attribute_name(attribute) || attribute == "data")
     return bad_header(attribute,
@@ -136,9 +143,9 @@ Result<void> set_from_header(EventBuilder& b, std::string_view name, std::string
                 "header 'ce-datacontenttype' is not allowed in binary mode: the data content type "
                 "travels in Content-Type",
                 attribute);
-  if (std::find(seen.begin(), seen.end(), attribute) != seen.end())
+  if (std::any_of(seen.begin(), seen.end(), [&](std::string_view s) { return iequals_ascii(s, name); }))
     return bad_header(attribute, "appears more than once");
-  seen.push_back(attribute);
+  seen.push_back(name);
   auto decoded = decode_header_value(value);
   if (!decoded) return bad_header(attribute, decoded.error());
   b.set(attribute, std::move(*decoded));
@@ -150,10 +157,12 @@ bool has_ce_prefix(std::string_view name) {
          iequals_ascii(name.substr(0, kHeaderPrefix.size()), kHeaderPrefix);
 }
 
-Result<EventPtr> decode_binary(std::string_view content_type, const Headers& headers,
+template <class HeaderList>
+Result<EventPtr> decode_binary(std::string_view content_type, const HeaderList& headers,
                                std::string body) {
   EventBuilder b;
-  std::vector<std::string> seen;
+  // Views of the caller's header names: they outlive the decoding.
+  boost::container::small_vector<std::string_view, 16> seen;
   for (const auto& [name, value] : headers) {
     if (!has_ce_prefix(name)) continue;
     if (auto r = set_from_header(b, name, value, seen); !r) return std::unexpected(std::move(r.error()));
@@ -171,23 +180,54 @@ Result<std::vector<EventPtr>> single_event(Result<EventPtr> ev) {
   return std::vector<EventPtr>{std::move(*ev)};
 }
 
+bool plain_header_char(unsigned char c) { return c > 0x20 && c < 0x7F && c != '"' && c != '%'; }
+
+// The binary mode's Content-Type: datacontenttype, else application/json for JSON
+// data, else none (empty).
+std::string_view binary_content_type(const Event& ev) {
+  if (ev.datacontenttype()) return *ev.datacontenttype();
+  if (ev.has_data() && nlohmann::json::accept(*ev.data())) return "application/json";  // SAX based: no recursion
+  return {};
+}
+
+// Whether a media type may be a CloudEvents format: the same as
+// parse_media_type(v).essence.starts_with("application/cloudevents"), without
+// building the essence (most content types are not).
+bool cloudevents_media_type(std::string_view value) {
+  constexpr std::string_view kPrefix = "application/cloudevents";
+  const auto v = trim_ows(value);
+  return v.size() >= kPrefix.size() && iequals_ascii(v.substr(0, kPrefix.size()), kPrefix);
+}
+
+// An event whose datacontenttype is a CloudEvents format travels structured.
+bool must_be_structured(const Event& ev) {
+  return ev.datacontenttype() && cloudevents_media_type(*ev.datacontenttype());
+}
+
 HttpMessage encode_binary(const Event& ev) {
   HttpMessage m;
   ev.for_each_attribute([&](std::string_view name, std::string_view value) {
     if (name == "datacontenttype") return;
     m.headers.emplace_back(std::string(kHeaderPrefix) + std::string(name), percent_encode_header(value));
   });
-  if (ev.datacontenttype())
-    m.content_type = *ev.datacontenttype();
-  else if (ev.has_data() && nlohmann::json::accept(*ev.data()))  // SAX based: no recursion
-    m.content_type = "application/json";
+  m.content_type = binary_content_type(ev);
   if (ev.has_data()) m.body = *ev.data();  // HttpMessage owns its body: one copy, here
   return m;
 }
 
-}  // namespace
+std::unexpected<Error> not_cloudevent(std::string_view content_type) {
+  return fail(Errc::unsupported_media,
+              "not a CloudEvent: Content-Type '" + std::string(content_type) +
+                  "' is not a CloudEvents format and there is no ce-specversion header");
+}
 
-Result<HttpMode> detect_mode(std::string_view content_type, const Headers& headers) {
+template <class HeaderList>
+Result<HttpMode> detect_mode_of(std::string_view content_type, const HeaderList& headers) {
+  if (!cloudevents_media_type(content_type)) {
+    for (const auto& [name, value] : headers)
+      if (iequals_ascii(name, "ce-specversion")) return HttpMode::binary;
+    return not_cloudevent(content_type);
+  }
   MediaType mt = parse_media_type(content_type);
   bool batch = mt.essence == kBatchJson;
   if (batch || mt.essence == kStructuredJson) {
@@ -205,14 +245,13 @@ Result<HttpMode> detect_mode(std::string_view content_type, const Headers& heade
                     " or binary mode");
   for (const auto& [name, value] : headers)
     if (iequals_ascii(name, "ce-specversion")) return HttpMode::binary;
-  return fail(Errc::unsupported_media,
-              "not a CloudEvent: Content-Type '" + std::string(content_type) +
-                  "' is not a CloudEvents format and there is no ce-specversion header");
+  return not_cloudevent(content_type);
 }
 
-Result<std::vector<EventPtr>> decode_http(std::string_view content_type, const Headers& headers,
-                                          std::string body) {
-  auto mode = detect_mode(content_type, headers);
+template <class HeaderList>
+Result<std::vector<EventPtr>> decode_http_of(std::string_view content_type, const HeaderList& headers,
+                                             std::string body) {
+  auto mode = detect_mode_of(content_type, headers);
   if (!mode) return std::unexpected(std::move(mode.error()));
   switch (*mode) {
     case HttpMode::binary: return single_event(decode_binary(content_type, headers, std::move(body)));
@@ -222,10 +261,34 @@ Result<std::vector<EventPtr>> decode_http(std::string_view content_type, const H
   return fail(Errc::internal, "unknown HTTP mode");
 }
 
+}  // namespace
+
+Result<HttpMode> detect_mode(std::string_view content_type, const Headers& headers) {
+  return detect_mode_of(content_type, headers);
+}
+
+bool is_batch_content_type(std::string_view content_type) {
+  if (!cloudevents_media_type(content_type)) return false;
+  const auto mode = detect_mode_of(content_type, std::span<const HeaderView>());
+  return mode && *mode == HttpMode::batch;
+}
+
+Result<HttpMode> detect_mode_fields(std::string_view content_type, std::span<const HeaderView> headers) {
+  return detect_mode_of(content_type, headers);
+}
+
+Result<std::vector<EventPtr>> decode_http(std::string_view content_type, const Headers& headers,
+                                          std::string body) {
+  return decode_http_of(content_type, headers, std::move(body));
+}
+
+Result<std::vector<EventPtr>> decode_http_fields(std::string_view content_type,
+                                                 std::span<const HeaderView> headers, std::string body) {
+  return decode_http_of(content_type, headers, std::move(body));
+}
+
 HttpMessage encode_http(const Event& ev, HttpMode mode) {
-  if (mode == HttpMode::binary && ev.datacontenttype() &&
-      parse_media_type(*ev.datacontenttype()).essence.starts_with("application/cloudevents"))
-    mode = HttpMode::structured;
+  if (mode == HttpMode::binary && must_be_structured(ev)) mode = HttpMode::structured;
   switch (mode) {
     case HttpMode::binary: return encode_binary(ev);
     case HttpMode::structured: return {{}, std::string(kStructuredJson), encode_json_event(ev)};
@@ -238,15 +301,27 @@ HttpMessage encode_http(const Event& ev, HttpMode mode) {
   return {};
 }
 
-std::string percent_encode_header(std::string_view value) {
+bool append_binary_fields(const Event& ev, std::string& out) {
+  if (must_be_structured(ev)) return false;
+  ev.for_each_attribute([&](std::string_view name, std::string_view value) {
+    if (name == "datacontenttype") return;
+    out.append(kHeaderPrefix).append(name).append(": ");
+    append_percent_encoded(out, value);
+    out.append("\r\n");
+  });
+  if (const auto ct = binary_content_type(ev); !ct.empty()) out.append("Content-Type: ").append(ct).append("\r\n");
+  return true;
+}
+
+void append_percent_encoded(std::string& out, std::string_view value) {
   // 3.1.3.2: space, '"', '%' and anything outside printable ASCII, byte by byte of the
-  // UTF-8 form, upper-case hex. Most values need none of it: one copy.
-  const auto plain = [](unsigned char c) { return c > 0x20 && c < 0x7F && c != '"' && c != '%'; };
-  if (std::all_of(value.begin(), value.end(), plain)) return std::string(value);
-  std::string out;
-  out.reserve(value.size());
+  // UTF-8 form, upper-case hex. Most values need none of it: one append.
+  if (std::all_of(value.begin(), value.end(), plain_header_char)) {
+    out.append(value);
+    return;
+  }
   for (unsigned char c : value) {
-    if (c > 0x20 && c < 0x7F && c != '"' && c != '%') {
+    if (plain_header_char(c)) {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -254,6 +329,12 @@ std::string percent_encode_header(std::string_view value) {
       out += kHex[c & 0xF];
     }
   }
+}
+
+std::string percent_encode_header(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  append_percent_encoded(out, value);
   return out;
 }
 

@@ -120,7 +120,8 @@ std::shared_ptr<Dispatcher::Item> Dispatcher::make_item(EventPtr ev, Clock::time
 }
 
 void Dispatcher::attempt(std::shared_ptr<Item> item) {
-  if (!item->dead_lettering && std::chrono::system_clock::now() >= item->expires)
+  constexpr auto kNever = std::chrono::system_clock::time_point::max();
+  if (!item->dead_lettering && item->expires != kNever && std::chrono::system_clock::now() >= item->expires)
     return expire(std::move(item));
   ++item->attempts;
   if (window_ > 1 && !item->dead_lettering) {

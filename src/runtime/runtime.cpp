@@ -137,11 +137,15 @@ Result<RoutePtr> Runtime::make_route(Subscription sub, std::uint64_t seq) {
   if (sub.durable) {
     if (auto opened = ensure_store(); !opened) return std::unexpected(opened.error());
   }
-  auto sink = sinks_.make(sub.sink);
+  auto spec = sub.sink;
+  spec.concurrency = sub.delivery.concurrency;
+  auto sink = sinks_.make(spec);
   if (!sink) return std::unexpected(sink.error());
   std::shared_ptr<Sink> dead_letter;
   if (sub.delivery.dead_letter) {
-    auto dl = sinks_.make(*sub.delivery.dead_letter);
+    auto dl_spec = *sub.delivery.dead_letter;
+    dl_spec.concurrency = sub.delivery.concurrency;  // dead-lettering runs within the same limit
+    auto dl = sinks_.make(dl_spec);
     if (!dl) {
       auto err = dl.error();
       err.pointer = "delivery.deadlettersink";

@@ -8,6 +8,7 @@
 // binding (and encoded on the way out: space, '"', '%' and non-printable/non-ASCII).
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,10 +43,29 @@ Result<std::vector<EventPtr>> decode_http(std::string_view content_type,
                                           const std::vector<std::pair<std::string, std::string>>& headers,
                                           std::string body);
 
+// Whether detect_mode(content_type, any headers) is batch: without the work of an
+// error for the content types that are not CloudEvents formats.
+bool is_batch_content_type(std::string_view content_type);
+
+// The same two on header fields by reference, as an HTTP server holds them (names in
+// any case): the ingress needs no copy of the fields.
+using HeaderView = std::pair<std::string_view, std::string_view>;
+Result<HttpMode> detect_mode_fields(std::string_view content_type, std::span<const HeaderView> headers);
+Result<std::vector<EventPtr>> decode_http_fields(std::string_view content_type,
+                                                 std::span<const HeaderView> headers, std::string body);
+
 // Encodes one event for an outgoing request.
 HttpMessage encode_http(const Event& ev, HttpMode mode);
 
+// Binary mode straight onto the wire: appends the header fields encode_http(ev,
+// binary) would give (each "name: value\r\n", Content-Type last when there is one)
+// to `out`, without building an HttpMessage; the body is then *ev.data(), as is.
+// False, appending nothing, when the event must go structured (see encode_http).
+bool append_binary_fields(const Event& ev, std::string& out);
+
 std::string percent_encode_header(std::string_view value);
+// The same, appended to `out`.
+void append_percent_encoded(std::string& out, std::string_view value);
 // nullopt on a malformed escape.
 std::optional<std::string> percent_decode_header(std::string_view value);
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -27,6 +28,10 @@ struct SinkSpec {
   std::vector<std::pair<std::string, std::string>> headers;     // protocolsettings.headers
   DeliveryMode mode = DeliveryMode::binary;
   std::chrono::milliseconds timeout{10'000};                    // per attempt, connect + response
+  // Deliveries the owning subscription runs at once (its delivery.concurrency). Not
+  // part of the Subscriptions API's sink: the runtime sets it when it makes the sink,
+  // so that a sink with a connection pool can keep that many connections open.
+  std::uint32_t concurrency = 1;
   friend bool operator==(const SinkSpec&, const SinkSpec&) = default;
 };
 

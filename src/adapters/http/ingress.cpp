@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
+#include <boost/container/small_vector.hpp>
 #include <fmt/format.h>
 
 #include "evmesh/codec/http_binding.h"
@@ -13,36 +15,49 @@ namespace evmesh::http {
 
 namespace bh = boost::beast::http;
 
-std::vector<std::pair<std::string, std::string>> binding_headers(const bh::fields& fields) {
-  std::vector<std::pair<std::string, std::string>> out;
+namespace {
+
+// The request's header fields as the codec reads them, by reference, with the
+// (first) Content-Type apart: one pass over the fields, no lookup by name. Room for a
+// typical request without allocating.
+struct BindingFields {
+  std::string_view content_type;
+  boost::container::small_vector<codec::HeaderView, 24> headers;
+};
+
+BindingFields binding_fields(const bh::fields& fields) {
+  BindingFields out;
+  bool have_content_type = false;
   for (const auto& f : fields) {
-    if (f.name() == bh::field::content_type) continue;
-    std::string name(f.name_string());
-    std::ranges::transform(name, name.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; });
-    out.emplace_back(std::move(name), std::string(f.value()));
+    const auto value = f.value();
+    if (f.name() == bh::field::content_type) {
+      if (!std::exchange(have_content_type, true)) out.content_type = std::string_view(value.data(), value.size());
+      continue;
+    }
+    const auto name = f.name_string();
+    out.headers.emplace_back(std::string_view(name.data(), name.size()), std::string_view(value.data(), value.size()));
   }
   return out;
 }
 
+}  // namespace
+
 BodyLimit ingress_body_limit(const control::HttpListenerConfig& config, const bh::fields& fields) {
   const auto content_type = fields[bh::field::content_type];
-  // Only the media type decides batch mode; no need to copy the other headers.
-  auto mode = codec::detect_mode(content_type, {});
-  if (mode && *mode == codec::HttpMode::batch) return {config.max_batch_bytes, "max_batch_bytes"};
+  // Only the media type decides batch mode.
+  if (codec::is_batch_content_type(std::string_view(content_type.data(), content_type.size())))
+    return {config.max_batch_bytes, "max_batch_bytes"};
   return {config.max_event_bytes, "max_event_bytes"};
 }
 
 std::optional<Response> handle_ingress(ServerContext& ctx, Request& req,
                                        const control::Principal& who, Later& later) {
-  const std::string content_type(req[bh::field::content_type]);
-  const auto headers = binding_headers(req.base());
-  auto mode = codec::detect_mode(content_type, headers);
-  if (!mode) return problem_response(mode.error());
-
-  auto events = codec::decode_http(content_type, headers, std::move(req.body()));
+  const auto fields = binding_fields(req.base());
+  // Detects the mode first: an unsupported one is refused with its own error.
+  auto events = codec::decode_http_fields(fields.content_type, fields.headers, std::move(req.body()));
   if (!events) return problem_response(events.error());
 
-  if (*mode == codec::HttpMode::batch) {
+  if (codec::is_batch_content_type(fields.content_type)) {
     const auto max = ctx.config.max_event_bytes;
     for (std::size_t i = 0; i < events->size(); ++i) {
       const auto size = (*events)[i]->approximate_size();

@@ -23,11 +23,6 @@ namespace evmesh::http {
 
 class Later;
 
-// The request's header fields as the codec wants them: names lower-cased,
-// Content-Type left out.
-std::vector<std::pair<std::string, std::string>> binding_headers(
-    const boost::beast::http::fields& fields);
-
 // The body limit for POST / once its header is known: max_batch_bytes for a batch,
 // max_event_bytes for anything else (structured, binary, or an unsupported type
 // that will be refused with 415 after reading).

@@ -6,6 +6,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
@@ -31,6 +32,10 @@ namespace {
 constexpr std::chrono::seconds kLingerTimeout{2};
 constexpr std::size_t kLingerMaxBytes = 64 << 20;
 constexpr std::size_t kWaitChunk = 4096;
+// Requests answered one after the other without an asynchronous operation (pipelined
+// requests already read, each answered by a write the socket took at once) nest
+// send -> on_write -> the next request; past this depth the next write is posted.
+constexpr unsigned kMaxInPlace = 16;
 
 // The answer to nearly every publish, as the serializer would write it: sent as
 // bytes, it costs no header allocation and no serializer.
@@ -50,9 +55,12 @@ bool iequals(std::string_view a, std::string_view b) {
 
 Session::Session(tcp::socket socket, std::shared_ptr<ServerContext> ctx, bool counted)
     : stream_(std::move(socket), ctx->tls.get()), ctx_(std::move(ctx)), id_(ctx_->next_connection_id++),
-      counted_(counted) {
+      counted_(counted),
+      timer_(stream_.get_executor()) {
   beast::error_code ec;
   stream_.socket().set_option(tcp::no_delay(true), ec);
+  // write_now() tries a write without waiting; asynchronous operations are not affected.
+  if (!stream_.tls()) stream_.socket().non_blocking(true, ec);
   const auto remote = stream_.socket().remote_endpoint(ec);
   if (!ec) ctx_->log->debug("[c{}] accepted from {}:{}", id_, remote.address().to_string(), remote.port());
 }
@@ -65,7 +73,7 @@ Session::~Session() {
 void Session::start() {
   if (auto* tls = stream_.tls()) {
     net::dispatch(stream_.get_executor(), [self = shared_from_this(), tls] {
-      self->stream_.expires_after(self->ctx_->config.header_timeout);
+      self->set_deadline(self->ctx_->config.header_timeout, "TLS handshake");
       tls->async_handshake(boost::asio::ssl::stream_base::server,
                            beast::bind_front_handler(&Session::on_handshake, self));
     });
@@ -76,6 +84,7 @@ void Session::start() {
 }
 
 void Session::on_handshake(beast::error_code ec) {
+  clear_deadline();
   if (ec) {
     ctx_->log->debug("[c{}] TLS handshake failed: {}", id_, ec.message());
     return do_close();
@@ -110,17 +119,18 @@ void Session::do_wait_request() {
   if (buffer_.size() > 0) return do_read_header();  // pipelined request already here
   if (!ctx_->accepting.load()) return do_close();
   idle_ = true;
-  stream_.expires_after(requests_ == 0 ? ctx_->config.header_timeout : ctx_->config.idle_timeout);
+  if (requests_ == 0)
+    set_deadline(ctx_->config.header_timeout, "request header");
+  else
+    set_deadline(ctx_->config.idle_timeout, "idle");
   stream_.async_read_some(buffer_.prepare(kWaitChunk),
                           beast::bind_front_handler(&Session::on_wait_request, shared_from_this()));
 }
 
 void Session::on_wait_request(beast::error_code ec, std::size_t n) {
   idle_ = false;
-  if (ec) {
-    if (ec == beast::error::timeout) ctx_->log->debug("[c{}] idle timeout", id_);
-    return do_close();
-  }
+  if (ec) return do_close();
+  if (requests_ > 0) clear_deadline();  // the first request's deadline covers its header
   buffer_.commit(n);
   do_read_header();
 }
@@ -132,12 +142,13 @@ void Session::do_read_header() {
       static_cast<std::uint32_t>(std::min<std::size_t>(ctx_->config.max_header_bytes, UINT32_MAX)));
   header_parser_->body_limit(boost::none);  // checked in on_read_header with the right limit
   if (beast::error_code ec; parse_buffered(*header_parser_, buffer_, false, ec)) return on_read_header(ec, 0);
-  if (requests_ > 0) stream_.expires_after(ctx_->config.header_timeout);
+  if (requests_ > 0) set_deadline(ctx_->config.header_timeout, "request header");
   bh::async_read_header(stream_, buffer_, *header_parser_,
                         beast::bind_front_handler(&Session::on_read_header, shared_from_this()));
 }
 
 void Session::on_read_header(beast::error_code ec, std::size_t) {
+  clear_deadline();
   if (ec) return fail_read(ec, "header");
   ++requests_;
   const auto& req = header_parser_->get();
@@ -159,7 +170,7 @@ void Session::do_read_body() {
   header_parser_.reset();
   body_parser_->body_limit(body_limit_.bytes);
   if (beast::error_code ec; parse_buffered(*body_parser_, buffer_, true, ec)) return on_read_body(ec, 0);
-  stream_.expires_after(ctx_->config.body_timeout);
+  set_deadline(ctx_->config.body_timeout, "request body");
   const auto& req = body_parser_->get();
   if (!body_parser_->is_done() && iequals(req[bh::field::expect], "100-continue")) {
     continue_ = {bh::status::continue_, req.version()};
@@ -178,6 +189,7 @@ void Session::on_continue_written(beast::error_code ec, std::size_t) {
 }
 
 void Session::on_read_body(beast::error_code ec, std::size_t) {
+  clear_deadline();
   if (ec) return fail_read(ec, "body");
   auto req = body_parser_->release();
   body_parser_.reset();
@@ -187,10 +199,6 @@ void Session::on_read_body(beast::error_code ec, std::size_t) {
 void Session::fail_read(beast::error_code ec, std::string_view phase) {
   if (closed_ || ec == net::error::operation_aborted) return do_close();
   if (ec == bh::error::end_of_stream || ec == net::error::eof) return do_close();
-  if (ec == beast::error::timeout) {
-    ctx_->log->debug("[c{}] timeout reading the request {}", id_, phase);
-    return do_close();
-  }
   if (ec == bh::error::header_limit) {
     ctx_->log->debug("[c{}] request header over max_header_bytes", id_);
     return send(problem_response(bh::status::request_header_fields_too_large, "headers-too-large",
@@ -263,8 +271,21 @@ void Session::dispatch(Request req) {
 void Session::send(Response res, bool keep_alive, bool unread, bool head) {
   if (closed_) return;
   if (keep_alive && is_plain_accepted(res)) {
-    stream_.expires_after(ctx_->config.body_timeout);
-    net::async_write(stream_, net::buffer(kAccepted.data(), kAccepted.size()),
+    std::size_t written = 0;
+    if (write_now(kAccepted, written)) {
+      if (in_place_ < kMaxInPlace) {
+        ++in_place_;
+        on_write(true, unread, {}, written);
+        --in_place_;
+      } else {
+        net::post(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::on_write, shared_from_this(), true, unread,
+                                            beast::error_code{}, written));
+      }
+      return;
+    }
+    set_deadline(ctx_->config.body_timeout, "response write");
+    net::async_write(stream_, net::buffer(kAccepted.substr(written)),
                      beast::bind_front_handler(&Session::on_write, shared_from_this(), true, unread));
     return;
   }
@@ -273,12 +294,13 @@ void Session::send(Response res, bool keep_alive, bool unread, bool head) {
   res.prepare_payload();
   if (head) res.body().clear();  // Content-Length stays that of the GET response
   res_.emplace(std::move(res));
-  stream_.expires_after(ctx_->config.body_timeout);
+  set_deadline(ctx_->config.body_timeout, "response write");
   bh::async_write(stream_, *res_,
                   beast::bind_front_handler(&Session::on_write, shared_from_this(), keep_alive, unread));
 }
 
 void Session::on_write(bool keep_alive, bool unread, beast::error_code ec, std::size_t) {
+  clear_deadline();
   res_.reset();
   if (ec) {
     ctx_->log->debug("[c{}] write error: {}", id_, ec.message());
@@ -298,7 +320,7 @@ void Session::do_linger() {
   if (closed_) return;
   beast::error_code ignored;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream_.expires_after(kLingerTimeout);
+  set_deadline(kLingerTimeout, "linger");
   stream_.async_read_some(net::buffer(discard_),
                           beast::bind_front_handler(&Session::on_linger, shared_from_this()));
 }
@@ -314,9 +336,46 @@ void Session::do_close() {
   if (closed_) return;
   closed_ = true;
   idle_ = false;
+  clear_deadline();
+  timer_.cancel();  // its handler holds the session
   beast::error_code ignored;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
   stream_.close();
+}
+
+bool Session::write_now(std::string_view bytes, std::size_t& written) {
+  written = 0;
+  if (stream_.tls()) return false;
+  beast::error_code ec;
+  written = stream_.socket().write_some(net::buffer(bytes.data(), bytes.size()), ec);
+  if (ec) written = 0;  // would block, or an error the asynchronous write will report
+  return written == bytes.size();
+}
+
+void Session::set_deadline(std::chrono::steady_clock::duration after, std::string_view phase) {
+  deadline_ = std::chrono::steady_clock::now() + after;
+  deadline_phase_ = phase;
+  if (!timer_armed_ || deadline_ < timer_at_) arm_timer();
+}
+
+void Session::arm_timer() {
+  timer_armed_ = true;
+  timer_at_ = deadline_;
+  timer_.expires_at(deadline_);  // cancels a wait for a later deadline
+  timer_.async_wait([self = shared_from_this(), generation = ++timer_generation_](beast::error_code) {
+    if (generation != self->timer_generation_) return;  // replaced by a wait for an earlier deadline
+    self->timer_armed_ = false;
+    self->on_timer();
+  });
+}
+
+// The timer fires at the deadline it was armed for; the deadline may have moved on
+// (or been cleared) since: then wait again, or not at all.
+void Session::on_timer() {
+  if (closed_ || deadline_ == std::chrono::steady_clock::time_point::max()) return;
+  if (std::chrono::steady_clock::now() < deadline_) return arm_timer();
+  ctx_->log->debug("[c{}] {} timeout", id_, deadline_phase_);
+  do_close();
 }
 
 }  // namespace evmesh::http

@@ -9,7 +9,9 @@
 //                  refused with 413 before reading; Expect: 100-continue is answered
 //               -> read the body (body_timeout; over the limit -> 413)
 //               -> route -> write (body_timeout) -> keep-alive or close.
-// A timeout closes the connection without a response. After stop_accepting()
+// A timeout closes the connection without a response. Timeouts are one lazy
+// deadline per session (set_deadline), not a timer per read and write: a request
+// then costs no timer operation, and the timer wakes about once per timeout period. After stop_accepting()
 // responses carry Connection: close, and a connection idle between requests is
 // closed at once (a new connection that has sent nothing counts as idle). When we
 // close with request bytes possibly unread (413 before the body, 431, malformed
@@ -21,11 +23,14 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -75,6 +80,17 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_close();
   // Answers a failed read when the error calls for a response (431, 413, 400).
   void fail_read(boost::beast::error_code ec, std::string_view phase);
+  // The connection closes (without a response) if the operation now starting has not
+  // completed `after` from now; `phase` names it in the log. clear_deadline() when it
+  // completed. Only an earlier deadline than the armed one re-arms the timer.
+  void set_deadline(std::chrono::steady_clock::duration after, std::string_view phase);
+  void clear_deadline() { deadline_ = std::chrono::steady_clock::time_point::max(); }
+  void arm_timer();
+  void on_timer();
+  // Writes `bytes` (which outlive the write) on a plain connection right now if the
+  // socket takes them all; false when it did not (nothing or part was written: the
+  // rest goes asynchronously, `written` says how much went).
+  bool write_now(std::string_view bytes, std::size_t& written);
 
   ServerStream stream_;
   control::PeerCertificate peer_;  // a verified TLS client certificate, if any
@@ -92,6 +108,13 @@ class Session : public std::enable_shared_from_this<Session> {
   bool idle_ = false;    // waiting for the first byte of the next request
   bool closed_ = false;
   std::array<char, 4096> discard_{};
+  boost::asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point timer_at_{};  // expiry of the armed timer
+  std::uint64_t timer_generation_ = 0;                // handlers of replaced waits see a newer one
+  bool timer_armed_ = false;
+  std::string_view deadline_phase_;
+  unsigned in_place_ = 0;  // nesting of requests answered without an asynchronous operation
 };
 
 }  // namespace evmesh::http

@@ -22,6 +22,7 @@ struct WebhookConfig {
   std::vector<std::pair<std::string, std::string>> headers;
   codec::HttpMode mode = codec::HttpMode::binary;
   std::chrono::milliseconds timeout{10'000};
+  std::size_t concurrency = 1;  // SinkSpec::concurrency: sizes the idle connection pool
   WebhookOptions options;
   // Request line and the fields every request carries (Host, User-Agent, the
   // subscription's headers, Connection), CRLF-terminated: built once, copied per event.

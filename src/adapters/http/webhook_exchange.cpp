@@ -97,9 +97,8 @@ void Exchange::do_read() {
 
 void Exchange::on_read(beast::error_code ec, std::size_t) {
   auto& parser = response_->parser;
-  const auto& res = parser.get();
   auto outcome = [&] {
-    return outcome_for_status(res.result_int(), res.reason(), res[bhttp::field::retry_after],
+    return outcome_for_status(parser.status(), parser.reason(), parser.retry_after(),
                               std::chrono::system_clock::now());
   };
   if (ec) {
@@ -110,7 +109,7 @@ void Exchange::on_read(beast::error_code ec, std::size_t) {
     if (stale_connection(ec)) return retry_on_fresh_connection();
     return fail(read_error_text(ec, *config_));
   }
-  int status = res.result_int();
+  int status = parser.status();
   if (status >= 100 && status < 200 && status != 101) {  // interim response: the real one follows
     response_.reset();
     return do_read();

@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <optional>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -54,12 +55,25 @@ Pipeline::Pipeline(asio::any_io_executor ex, std::shared_ptr<const WebhookConfig
     : strand_(asio::make_strand(ex)), config_(std::move(config)), depth_(depth), timer_(strand_) {}
 
 void Pipeline::send(EventPtr ev, std::string request, Done done) {
-  Entry entry{std::move(ev), std::move(request), std::move(done)};
-  asio::post(strand_, [self = shared_from_this(), entry = std::move(entry)]() mutable {
-    if (self->closed_) return entry.done(retry_outcome("sink closed"));
-    self->pending_.push_back(std::move(entry));
-    self->pump();
-  });
+  bool post_drain;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.push_back(Entry{std::move(ev), std::move(request), std::move(done)});
+    post_drain = !std::exchange(drain_posted_, true);
+  }
+  if (post_drain) asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
+}
+
+void Pipeline::drain_inbox() {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    draining_.swap(inbox_);
+    drain_posted_ = false;
+  }
+  for (auto& entry : draining_) pending_.push_back(std::move(entry));
+  draining_.clear();
+  if (closed_) return fail_all(pending_, "sink closed");
+  pump();
 }
 
 void Pipeline::close() {
@@ -158,9 +172,8 @@ void Pipeline::on_read(const std::shared_ptr<Connection>& conn, beast::error_cod
   if (conn != conn_) return;
   conn->reading = false;
   const auto& parser = conn->response->parser;
-  const auto& res = parser.get();
   auto outcome = [&] {
-    return outcome_for_status(res.result_int(), res.reason(), res[bhttp::field::retry_after],
+    return outcome_for_status(parser.status(), parser.reason(), parser.retry_after(),
                               std::chrono::system_clock::now());
   };
   if (ec) {
@@ -173,7 +186,7 @@ void Pipeline::on_read(const std::shared_ptr<Connection>& conn, beast::error_cod
     const bool got_bytes = parser.got_some() || conn->buffer.size() > 0;
     return lost(read_error_text(ec, *config_), got_bytes, true);
   }
-  const int status = res.result_int();
+  const int status = parser.status();
   if (status >= 100 && status < 200 && status != 101) return read();  // interim: the real one follows
   ++conn->responses;
   const bool keep = parser.keep_alive() && status != 101;

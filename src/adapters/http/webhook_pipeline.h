@@ -19,14 +19,17 @@
 // Each request has a deadline (SinkSpec::timeout) from its write; when the oldest
 // one's passes, it fails, the connection is closed, and the rest go again.
 // All state lives on the pipeline's strand; send() and close() are callable from
-// any thread.
+// any thread. send() appends to a small mutex-guarded inbox and posts to the strand
+// only when it was empty: a dispatcher sending a window of events costs one hop.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -59,6 +62,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   };
   struct Connection;
 
+  void drain_inbox();
   void pump();
   void open();
   void on_open(const std::shared_ptr<Connection>& conn, std::string error);
@@ -85,6 +89,10 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   static constexpr unsigned kMaxInPlace = 16;
   unsigned in_place_ = 0;  // nesting of answers parsed from the buffer (read())
   bool closed_ = false;
+  std::mutex inbox_mutex_;
+  std::vector<Entry> inbox_;   // guarded by inbox_mutex_
+  bool drain_posted_ = false;  // guarded by inbox_mutex_
+  std::vector<Entry> draining_;  // strand-only: swapped with inbox_
 };
 
 }  // namespace evmesh::http

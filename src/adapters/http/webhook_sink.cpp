@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <iterator>
 #include <exception>
 #include <optional>
 
@@ -99,7 +101,7 @@ class WebhookSink final : public Sink {
  public:
   WebhookSink(boost::asio::any_io_executor ex, std::shared_ptr<const WebhookConfig> config)
       : config_(std::move(config)),
-        pool_(std::make_shared<ConnectionPool>(ex, config_->options.max_idle_connections)),
+        pool_(std::make_shared<ConnectionPool>(ex, idle_cap(*config_))),
         pipeline_(config_->options.pipeline_depth > 1
                       ? std::make_shared<Pipeline>(ex, config_, config_->options.pipeline_depth)
                       : nullptr) {}
@@ -143,6 +145,14 @@ class WebhookSink final : public Sink {
   }
 
  private:
+  // Enough idle connections for every delivery the subscription runs at once, so that
+  // delivery.concurrency N does not open and close connections beyond the configured
+  // cap; 0 (close after each request) stays 0.
+  static std::size_t idle_cap(const WebhookConfig& c) {
+    const auto configured = c.options.max_idle_connections;
+    return configured == 0 ? 0 : std::max<std::size_t>(configured, c.concurrency);
+  }
+
   static DeliveryOutcome closed_outcome() {
     return DeliveryOutcome{DeliveryOutcome::Kind::retry, 0, "sink closed", {}};
   }
@@ -150,16 +160,32 @@ class WebhookSink final : public Sink {
   // The request as it goes on the wire, built as one string: no header field
   // objects, and the pipeline writes it as is.
   std::string build_request(const Event& ev) const {
-    auto msg = codec::encode_http(ev, config_->mode);
     std::string out;
+    if (config_->mode == codec::HttpMode::binary) {
+      // Binary mode, the common case: fields and body go straight into the request.
+      const std::size_t body = ev.has_data() ? ev.data()->size() : 0;
+      out.reserve(config_->request_head.size() + body + 512);
+      out += config_->request_head;
+      if (codec::append_binary_fields(ev, out)) {
+        append_body(out, ev.has_data() ? std::string_view(*ev.data()) : std::string_view());
+        return out;
+      }
+      out.clear();
+    }
+    auto msg = codec::encode_http(ev, config_->mode);
     out.reserve(config_->request_head.size() + msg.body.size() + 64 * (msg.headers.size() + 2));
     out += config_->request_head;
     for (const auto& [name, value] : msg.headers) out.append(name).append(": ").append(value).append("\r\n");
     if (!msg.content_type.empty()) out.append("Content-Type: ").append(msg.content_type).append("\r\n");
-    // Content-Length also "0" for an event without data
-    out.append("Content-Length: ").append(std::to_string(msg.body.size())).append("\r\n\r\n");
-    out += msg.body;
+    append_body(out, msg.body);
     return out;
+  }
+
+  // Content-Length (also "0" for an event without data), the blank line, the body.
+  static void append_body(std::string& out, std::string_view body) {
+    char digits[24];
+    const auto length = std::to_chars(std::begin(digits), std::end(digits), body.size());
+    out.append("Content-Length: ").append(digits, length.ptr).append("\r\n\r\n").append(body);
   }
 
   std::shared_ptr<const WebhookConfig> config_;
@@ -202,6 +228,7 @@ Result<std::shared_ptr<Sink>> WebhookSinkFactory::make(const SinkSpec& spec) {
   config->headers = spec.headers;
   config->mode = spec.mode == DeliveryMode::structured ? codec::HttpMode::structured : codec::HttpMode::binary;
   config->timeout = spec.timeout;
+  config->concurrency = spec.concurrency;
   config->options = options_;
   config->request_head = request_head(*config);
   return std::make_shared<WebhookSink>(ex_, std::move(config));

@@ -506,6 +506,40 @@ TEST_F(WebhookSinkTest, ConcurrentSendsFromSeveralThreads) {
   EXPECT_EQ(reqs.size(), ids.size());
 }
 
+// Sends `n` events at once, each answered after 100 ms (so each takes a connection
+// of its own), and waits for them all.
+void deliver_at_once(TestServer& server, Sink& sink, int n) {
+  server.script(std::vector<Reply>(n, Reply{.delay = 100ms}));
+  std::atomic<int> delivered{0}, completed{0};
+  std::promise<void> all_done;
+  for (int i = 0; i < n; ++i) {
+    sink.send(make_event(std::to_string(i)), [&](DeliveryOutcome o) {
+      if (o.kind == Kind::delivered) ++delivered;
+      if (++completed == n) all_done.set_value();
+    });
+  }
+  ASSERT_EQ(all_done.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(delivered, n);
+}
+
+TEST_F(WebhookSinkTest, IdleConnectionsKeptFollowTheSubscriptionsConcurrency) {
+  // Two rounds of 6 deliveries at once: how many connections the second one opens.
+  auto opened_again = [&](SinkSpec spec, WebhookOptions options) {
+    auto sink = make_sink(std::move(spec), options);
+    deliver_at_once(server_, *sink, 6);
+    const int before = server_.connections();
+    deliver_at_once(server_, *sink, 6);
+    sink->close();
+    return server_.connections() - before;
+  };
+  // concurrency 6 with max_idle_connections_per_sink 2: all six stay open for reuse
+  EXPECT_EQ(opened_again({.uri = server_.url(), .concurrency = 6}, {.max_idle_connections = 2}), 0);
+  // concurrency 1 (a sink used by several senders anyway): the configured cap
+  EXPECT_EQ(opened_again({.uri = server_.url()}, {.max_idle_connections = 2}), 4);
+  // 0 means close after each request, whatever the concurrency
+  EXPECT_EQ(opened_again({.uri = server_.url(), .concurrency = 6}, {.max_idle_connections = 0}), 6);
+}
+
 TEST_F(WebhookSinkTest, CloseRefusesNewSendsAndClosesIdleConnections) {
   auto sink = make_sink(server_.url());
   EXPECT_EQ(deliver(*sink, make_event()).kind, Kind::delivered);

@@ -24,6 +24,7 @@ class ScriptedSinkFactory final : public SinkFactory {
   Result<std::shared_ptr<Sink>> make(const SinkSpec& spec) override {
     if (spec.uri.rfind("http://", 0) != 0) return fail(Errc::invalid_subscription, "bad sink", "sink");
     std::lock_guard lock(mutex_);
+    concurrency_[spec.uri] = spec.concurrency;
     auto& sink = sinks_[spec.uri];
     if (!sink)
       sink = std::make_shared<ScriptedSink>(ex_, [](const Event&, int) { return testing::ok(); },
@@ -34,12 +35,18 @@ class ScriptedSinkFactory final : public SinkFactory {
     std::lock_guard lock(mutex_);
     return sinks_[uri];
   }
+  // SinkSpec::concurrency of the last make() for `uri`.
+  std::uint32_t concurrency(const std::string& uri) {
+    std::lock_guard lock(mutex_);
+    return concurrency_[uri];
+  }
 
  private:
   boost::asio::any_io_executor ex_;
   std::chrono::milliseconds latency_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<ScriptedSink>> sinks_;
+  std::map<std::string, std::uint32_t> concurrency_;
 };
 
 class RuntimeTest : public ::testing::Test {
@@ -112,6 +119,19 @@ TEST_F(RuntimeTest, DeliveryGuardWithholdsEventsFromOwnedSubscriptionsOnly) {
   ASSERT_TRUE(sinks_.at("http://a/")->wait_calls(1));
   EXPECT_EQ(sinks_.at("http://a/")->calls().size(), 1u);
   EXPECT_EQ(sinks_.at("http://a/")->calls()[0].ev->id(), "2");
+}
+
+// A sink with a connection pool sizes it by the deliveries run at once (the webhook
+// sink keeps that many idle connections).
+TEST_F(RuntimeTest, SinksAreMadeKnowingTheSubscriptionsConcurrency) {
+  auto parallel = sub("parallel", "http://a/", {});
+  parallel.delivery.concurrency = 8;
+  parallel.delivery.dead_letter = SinkSpec{.uri = "http://dead/"};
+  ASSERT_TRUE(runtime_.create(parallel));
+  ASSERT_TRUE(runtime_.create(sub("ordered", "http://b/", {})));
+  EXPECT_EQ(sinks_.concurrency("http://a/"), 8u);
+  EXPECT_EQ(sinks_.concurrency("http://dead/"), 8u);
+  EXPECT_EQ(sinks_.concurrency("http://b/"), 1u);
 }
 
 TEST_F(RuntimeTest, FanOutSharesTheEventNotACopy) {
