@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import re
-import ssl
 import time
 import unittest
 
@@ -14,7 +13,7 @@ import jwt  # python3-jwt
 
 from harness import Daemon, EvmeshTestCase, binary_headers, built_binary, event, request, wait_until
 from test_docs_examples import fenced_block_after, read_doc, run_shell
-from security_harness import (Pki, bearer, evmeshctl, hash_key, https_request, query,
+from security_harness import (Pki, TlsDaemon, bearer, evmeshctl, hash_key, https_request, query,
                               tls_context)
 
 PAY_KEY, OPS_KEY, ADMIN_KEY = "pay-key-0123456789", "ops-key-0123456789", "admin-key-0123456789"
@@ -315,18 +314,6 @@ def forge_hs256(claims, secret):
     body = b64(json.dumps(claims).encode())
     sig = hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
     return f"{head}.{body}.{b64(sig)}"
-
-
-class TlsDaemon(Daemon):
-    def __init__(self, pki, *args, **kw):
-        super().__init__(*args, **kw)
-        self.pki = pki
-
-    def _ready(self):
-        try:
-            return https_request(self.port, "GET", "/readyz", tls_context(self.pki), timeout=1).status == 200
-        except (OSError, ssl.SSLError):
-            return False
 
 
 class TlsAndMtls(EvmeshTestCase):

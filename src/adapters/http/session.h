@@ -76,6 +76,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Answers a failed read when the error calls for a response (431, 413, 400).
   void fail_read(boost::beast::error_code ec, std::string_view phase);
 
+  // The listener's TLS context when this connection was accepted, kept for the
+  // connection's life: a reload may install a new one for later connections.
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;
   ServerStream stream_;
   control::PeerCertificate peer_;  // a verified TLS client certificate, if any
   boost::beast::flat_buffer buffer_;

@@ -21,7 +21,7 @@ constexpr std::size_t kKeepWhenIdle = 4 * 1024;
 constexpr std::size_t kMaxReadChunk = 64 * 1024;
 }
 
-Connection::Connection(tcp::socket socket, std::shared_ptr<ServerContext> ctx)
+Connection::Connection(Transport socket, std::shared_ptr<ServerContext> ctx)
     : socket_(std::move(socket)), ctx_(std::move(ctx)), keepalive_(socket_.get_executor()),
       id_(ctx_->next_connection_id++) {
   ++ctx_->connections;

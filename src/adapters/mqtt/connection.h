@@ -24,13 +24,14 @@
 #include "codec.h"
 #include "message.h"
 #include "server_context.h"
+#include "transport.h"
 
 namespace evmesh::mqtt {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using tcp = boost::asio::ip::tcp;
-  Connection(tcp::socket socket, std::shared_ptr<ServerContext> ctx);
+  Connection(Transport socket, std::shared_ptr<ServerContext> ctx);
   ~Connection();
 
   void start();
@@ -80,7 +81,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::string tag() const;  // "mqtt#12 client-id" for logs
 
-  tcp::socket socket_;
+  Transport socket_;  // plain TCP or TLS (mqtt.tls)
   std::shared_ptr<ServerContext> ctx_;
   boost::asio::steady_timer keepalive_;
   std::uint64_t id_;
