@@ -54,7 +54,8 @@ Result<Endpoint> parse_endpoint(std::string_view url) {
 }
 
 Result<HttpReply> send(const Endpoint& to, std::string_view method, std::string_view path,
-                       const std::string* json_body, std::chrono::seconds timeout) {
+                       const std::string* json_body, std::chrono::seconds timeout,
+                       std::string_view content_type) {
   const std::string where = "http://" + to.host + ":" + std::to_string(to.port);
   try {
     asio::io_context io;
@@ -73,7 +74,7 @@ Result<HttpReply> send(const Endpoint& to, std::string_view method, std::string_
     req.set(bh::field::accept, "application/json, application/problem+json");
     if (!to.authorization.empty()) req.set(bh::field::authorization, to.authorization);
     if (json_body) {
-      req.set(bh::field::content_type, "application/json");
+      req.set(bh::field::content_type, content_type);
       req.body() = *json_body;
     }
     req.prepare_payload();

@@ -32,6 +32,7 @@ struct HttpReply {
 // status is a reply.
 Result<HttpReply> send(const Endpoint& to, std::string_view method, std::string_view path,
                        const std::string* json_body = nullptr,
-                       std::chrono::seconds timeout = std::chrono::seconds(10));
+                       std::chrono::seconds timeout = std::chrono::seconds(10),
+                       std::string_view content_type = "application/json");
 
 }  // namespace evmesh::cli
