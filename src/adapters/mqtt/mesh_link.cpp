@@ -123,7 +123,13 @@ std::optional<IngestRefusal> MeshLink::ingest(const Message& m, const std::strin
   if (!published) {
     std::lock_guard lock(own_mutex_);
     own_.erase(ev->get());
-    return IngestRefusal{reason_for(published.error().code), published.error().message};
+    // The reason string lists what is wrong (schema violations), as HTTP and gRPC do.
+    auto why = published.error().message;
+    for (const auto& d : published.error().details) {
+      if (why.size() + d.size() > 1024) break;  // keep the PUBACK small
+      why += (&d == &published.error().details.front() ? ": " : "; ") + d;
+    }
+    return IngestRefusal{reason_for(published.error().code), std::move(why)};
   }
   return std::nullopt;
 }
