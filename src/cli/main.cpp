@@ -284,6 +284,12 @@ int main(int argc, char** argv) {
   if (!token)
     if (const char* env = std::getenv("EVMESH_TOKEN"); env && *env) token = env;
   if (token) endpoint->authorization = "Bearer " + *token;
+  // https://: the CAs to trust, and a client certificate for mTLS.
+  for (auto [name, field] : {std::pair{"--cacert", &Endpoint::ca_file}, std::pair{"--cert", &Endpoint::cert_file},
+                             std::pair{"--key", &Endpoint::key_file}}) {
+    if (auto value = args.option(name, missing)) (*endpoint).*field = *value;
+    if (missing) return usage_error(std::string(name) + " needs a FILE");
+  }
 
   auto group = args.next();
   if (help) {  // evmeshctl --help, evmeshctl COMMAND --help

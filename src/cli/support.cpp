@@ -60,6 +60,8 @@ constexpr std::string_view kUsage = R"(usage: evmeshctl [--url URL] COMMAND ...
   FILE|JSON is a file name, '-' for standard input, or JSON text starting with { or [.
   --url defaults to $EVMESH_URL, else http://127.0.0.1:8080.
   --token TOKEN (default $EVMESH_TOKEN) is sent as Authorization: Bearer TOKEN.
+  https:// URLs: --cacert FILE (PEM CAs to trust; default: the system's), and
+  --cert FILE --key FILE to present a client certificate (mTLS).
   Exit status: 0 ok / MATCH, 1 NO MATCH, 2 error.
 )";
 

@@ -106,9 +106,9 @@ class Evmeshctl(EvmeshTestCase):
         code, _, err = self.run_ctl("--url", "http://127.0.0.1:1", "subscriptions", "list", url=False)
         self.assertEqual(code, 2)
         self.assertIn("cannot connect", err)
-        code, _, err = self.run_ctl("--url", "https://x", "subscriptions", "list", url=False)
+        code, _, err = self.run_ctl("--url", "ftp://x", "subscriptions", "list", url=False)
         self.assertEqual(code, 2)
-        self.assertIn("http://", err)
+        self.assertIn("must start with http:// or https://", err)
 
     def test_usage(self):
         code, out, _ = self.run_ctl("--help", url=False)

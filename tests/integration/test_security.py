@@ -372,6 +372,19 @@ acl:
         with self.assertRaises(OSError):
             request(f"http://127.0.0.1:{self.daemon.port}", "GET", "/healthz", timeout=3)
 
+    def test_evmeshctl_over_https_with_a_client_certificate(self):
+        p = self.pki.path
+        url = f"https://127.0.0.1:{self.daemon.port}"
+        tls = ["--cacert", p("ca.crt"), "--cert", p("client.crt"), "--key", p("client.key")]
+        out = evmeshctl("--url", url, *tls, "publish", "--type", "com.shop.paid", "--source", "/c", "--id", "m1")
+        self.assertEqual((out.returncode, out.stdout.strip()), (0, "published m1"), out.stderr)
+        out = evmeshctl("--url", url, "--cacert", p("ca.crt"), "publish", "--type", "com.shop.paid", "--source", "/c")
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("server answered 401", out.stderr)  # no certificate, no token
+        out = evmeshctl("--url", url, "--cacert", p("rogue-ca.crt"), "subscriptions", "list")
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("TLS handshake with " + url + " failed: certificate verify failed", out.stderr)
+
     def test_curl_with_client_certificate(self):
         p = self.pki.path
         from harness import curl

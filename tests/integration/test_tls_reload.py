@@ -4,6 +4,7 @@ watch) or on POST /admin/reload; open connections keep going; a certificate that
 not match its key keeps the old one and the reload status names the key and file. gRPC
 keeps its start-up certificate (a restart)."""
 import http.client
+import json
 import os
 import re
 import shutil
@@ -15,7 +16,7 @@ import paho.mqtt.client as paho
 
 from harness import EvmeshTestCase, binary_headers, wait_until
 from mqtt_clients import MQTT_SETS, mqtt_port
-from security_harness import Pki, TlsDaemon, bearer, hash_key, https_request, tls_context
+from security_harness import Pki, TlsDaemon, bearer, evmeshctl, hash_key, https_request, tls_context
 
 ADMIN_KEY = "admin-key-0123456789"
 ADMIN_LISTENING = re.compile(r"admin listening on 127\.0\.0\.1:(\d+)")
@@ -134,6 +135,11 @@ auth:
         info = mqtt.publish("t/after", b"x", qos=1)
         info.wait_for_publish(10)
         self.assertTrue(info.is_published())
+        # evmeshctl over https to the admin listener sees the rotated certificate's CA.
+        out = evmeshctl("--url", f"https://127.0.0.1:{self.admin_port}", "--cacert", self.pki.path("ca.crt"),
+                        "--token", ADMIN_KEY, "admin", "config")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout)["pending_restart"], [])
 
     def test_a_certificate_that_does_not_match_its_key_keeps_the_old_one(self):
         old, new = der(self.pki.path("server.crt")), der(self.pki.path("rotated.crt"))
