@@ -54,7 +54,12 @@ subscriptions:
             self.assertProblem(res, 403, "permission-denied",
                                detail_contains="principal 'ops' may not use the admin API")
             self.assertProblem(self.daemon.request(method, path, body), 401, "unauthenticated")
-        self.assertIn("denied: principal 'ops' is not an admin principal", self.daemon.output())
+        self.assertIn("denied: principal 'ops' admin '/admin/subscriptions/orders/replay' (not in admin.principals)",
+                      self.daemon.output())
+        denials = request(self.admin_url, "GET", "/admin/denials", None, bearer(ADMIN_KEY)).json()
+        self.assertEqual(denials["admin"], 5)
+        self.assertIn({"principal": "ops", "action": "admin", "type": "/admin/subscriptions/orders/replay",
+                       "count": 1}, denials["by"])
 
     def test_an_admin_principal_is_served_on_both_listeners(self):
         for url in (self.daemon.url, self.admin_url):

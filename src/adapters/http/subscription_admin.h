@@ -17,8 +17,9 @@
 
 namespace evmesh::http {
 
-// The 403 problem when `who` is not one of ctx.admin_principals; nullopt when it is
-// (`open_default`: also when no ACL is enabled and the list is empty).
+// The 403 problem when `who` is not one of ctx.admin_principals (counted and logged by
+// AccessControl::authorize_admin); nullopt when it is (`open_default`: also when no
+// ACL is enabled and the list is empty).
 std::optional<Response> refuse_non_admin(const ServerContext& ctx, const control::Principal& who,
                                          std::string_view path, bool open_default);
 
