@@ -9,6 +9,11 @@
 //   evmeshctl [--url ADMIN_URL] acl check --principal P (--publish|--subscribe) TYPE
 //   evmeshctl [--url ADMIN_URL] admin config | denials
 //   evmeshctl decrypt --key-file FILE [FILE|JSON|-]
+//   evmeshctl [--url URL] publish --type T --source S [--data ...] | --event FILE|JSON
+//   evmeshctl [--url URL] tail [--type T]... [--filters FILE|JSON] [--count N]
+//   evmeshctl [--url ADMIN_URL] schemas list | get TYPE [VERSION] | register FILE|JSON
+//   evmeshctl config validate [--set key=value]... FILE
+//   evmeshctl COMMAND --help
 //
 // Exit status: 0 success (filter test: MATCH), 1 NO MATCH, 2 any error (usage,
 // connection, or a problem answer from the server, whose detail is printed).
@@ -28,184 +33,12 @@
 #include "evmesh/control/field_crypto.h"
 #include "evmesh/control/auth.h"
 #include "http_client.h"
+#include "commands.h"
+#include "support.h"
 
 namespace {
 
-using evmesh::cli::Endpoint;
-using evmesh::cli::HttpReply;
-using nlohmann::json;
-
-constexpr int kOk = 0, kNoMatch = 1, kError = 2;
-constexpr std::string_view kDefaultUrl = "http://127.0.0.1:8080";
-
-constexpr std::string_view kUsage = R"(usage: evmeshctl [--url URL] COMMAND ...
-
-  filter test --filters FILE|JSON --event FILE|JSON
-      Asks the broker whether the filters match the event (nothing is published).
-      Prints MATCH (exit 0) or NO MATCH (exit 1).
-  cesql eval EXPR --event FILE|JSON
-      Evaluates a CESQL expression against the event; prints value, type and errors.
-  subscriptions list [--json]
-  subscriptions get ID
-  subscriptions delete ID
-  subscriptions create FILE|JSON
-  dlq list SUB [--json]
-      Dead letters of durable subscription SUB: id, reason, attempts, event id, error.
-  dlq show SUB N
-  dlq delete SUB N
-  dlq redrive SUB N
-      Delivers dead letter N again; it leaves the queue once the sink acks.
-  replay SUB --from oldest|TIME
-      Delivers durable subscription SUB's retained events again, from the oldest one
-      or from the first stored at or after TIME (RFC 3339).
-  decrypt --key-file FILE [FILE|JSON|-]
-      Decrypts every field an encrypt-fields policy encrypted ({"$enc": ...} envelopes)
-      in an event or its data, with the keys of FILE (docs/policies.md); prints the JSON.
-      Works offline (no broker).
-
-  hash-key [--pbkdf2] [KEY|-]
-      Prints the hash to put in auth.api_keys (docs/security.md). Without KEY, makes a
-      new random key and prints it too. --pbkdf2: a salted, slow hash (for passwords).
-  acl check --principal P --publish TYPE | --subscribe TYPE
-      Asks the admin listener whether P may publish / subscribe to TYPE: prints
-      ALLOWED (exit 0) or DENIED (exit 1). --url is the admin listener's.
-  admin config      the effective configuration, secrets redacted (admin listener)
-  admin denials     the denial counters (admin listener)
-
-  FILE|JSON is a file name, '-' for standard input, or JSON text starting with { or [.
-  --url defaults to $EVMESH_URL, else http://127.0.0.1:8080.
-  --token TOKEN (default $EVMESH_TOKEN) is sent as Authorization: Bearer TOKEN.
-  Exit status: 0 ok / MATCH, 1 NO MATCH, 2 error.
-)";
-
-int usage_error(std::string_view what) {
-  std::cerr << "evmeshctl: " << what << "\n\n" << kUsage;
-  return kError;
-}
-
-int error(std::string_view what) {
-  std::cerr << "evmeshctl: " << what << "\n";
-  return kError;
-}
-
-// Command-line arguments after the global options, consumed front to back.
-class Args {
- public:
-  explicit Args(std::vector<std::string> args) : args_(std::move(args)) {}
-  std::optional<std::string> next() {
-    if (pos_ >= args_.size()) return std::nullopt;
-    return args_[pos_++];
-  }
-  // Removes "--name VALUE" or "--name=VALUE" wherever it stands; nullopt when absent.
-  // A missing value sets `missing`.
-  std::optional<std::string> option(std::string_view name, bool& missing) {
-    for (std::size_t i = pos_; i < args_.size(); ++i) {
-      if (args_[i] == name) {
-        if (i + 1 >= args_.size()) {
-          missing = true;
-          return std::nullopt;
-        }
-        std::string value = args_[i + 1];
-        args_.erase(args_.begin() + static_cast<long>(i), args_.begin() + static_cast<long>(i) + 2);
-        return value;
-      }
-      if (args_[i].starts_with(std::string(name) + "=")) {
-        std::string value = args_[i].substr(name.size() + 1);
-        args_.erase(args_.begin() + static_cast<long>(i));
-        return value;
-      }
-    }
-    return std::nullopt;
-  }
-  bool flag(std::string_view name) {
-    for (std::size_t i = pos_; i < args_.size(); ++i)
-      if (args_[i] == name) {
-        args_.erase(args_.begin() + static_cast<long>(i));
-        return true;
-      }
-    return false;
-  }
-  bool empty() const { return pos_ >= args_.size(); }
-  const std::string& peek() const { return args_[pos_]; }
-
- private:
-  std::vector<std::string> args_;
-  std::size_t pos_ = 0;
-};
-
-// A FILE|JSON argument: inline JSON, '-' (stdin) or a file. Errors name the option.
-evmesh::Result<json> load_json(std::string_view option, const std::string& value) {
-  std::string text;
-  const auto first = value.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && (value[first] == '{' || value[first] == '[')) {
-    text = value;
-  } else if (value == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), {});
-  } else {
-    std::ifstream in(value, std::ios::binary);
-    if (!in) return evmesh::fail(evmesh::Errc::not_found, std::string(option) + ": cannot read file '" + value + "'");
-    text.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  auto parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded())
-    return evmesh::fail(evmesh::Errc::invalid_format,
-                        std::string(option) + ": not valid JSON" + (value == text ? "" : " in '" + value + "'"));
-  return parsed;
-}
-
-// A non-2xx reply: print the problem detail (and where it points), exit 2.
-int server_error(const HttpReply& reply) {
-  auto problem = json::parse(reply.body, nullptr, false);
-  std::ostringstream out;
-  out << "server answered " << reply.status;
-  if (problem.is_object() && problem.contains("detail")) {
-    out << ": " << problem["detail"].get<std::string>();
-    if (auto p = problem.find("pointer"); p != problem.end() && p->is_string()) out << " (at " << p->get<std::string>() << ")";
-    if (auto p = problem.find("position"); p != problem.end()) out << " [position " << p->dump() << "]";
-  } else if (!reply.body.empty()) {
-    out << ": " << reply.body.substr(0, 500);
-  }
-  return error(out.str());
-}
-
-// Sends and returns the JSON body of a 2xx reply; otherwise prints and returns nullopt.
-std::optional<json> call(const Endpoint& ep, std::string_view method, std::string_view path,
-                         const json* body, int& status) {
-  std::string text;
-  if (body) text = body->dump();
-  auto reply = evmesh::cli::send(ep, method, path, body ? &text : nullptr);
-  if (!reply) {
-    status = error(reply.error().message);
-    return std::nullopt;
-  }
-  if (reply->status < 200 || reply->status >= 300) {
-    status = server_error(*reply);
-    return std::nullopt;
-  }
-  if (reply->body.empty()) return json();
-  auto parsed = json::parse(reply->body, nullptr, false);
-  if (parsed.is_discarded()) {
-    status = error("the server's reply is not JSON");
-    return std::nullopt;
-  }
-  return parsed;
-}
-
-// --name FILE|JSON, required.
-std::optional<json> required_json(Args& args, std::string_view name, int& status) {
-  bool missing = false;
-  auto value = args.option(name, missing);
-  if (!value) {
-    status = usage_error(std::string(name) + (missing ? " needs a value" : " is required"));
-    return std::nullopt;
-  }
-  auto parsed = load_json(name, *value);
-  if (!parsed) {
-    status = error(parsed.error().message);
-    return std::nullopt;
-  }
-  return *parsed;
-}
+using namespace evmesh::cli;  // NOLINT: the command helpers (support.h)
 
 int filter_test(const Endpoint& ep, Args& args) {
   int status = kError;
@@ -239,15 +72,6 @@ int cesql_eval(const Endpoint& ep, Args& args) {
   for (const auto& e : reply->value("errors", json::array()))
     std::cout << "error: " << e.value("kind", "") << ": " << e.value("message", "") << "\n";
   return kOk;
-}
-
-std::string id_path(std::string_view id, std::string out = "/subscriptions/") {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : id) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out.push_back(static_cast<char>(c));
-    else (out += '%', out += kHex[c >> 4], out += kHex[c & 0xF]);
-  }
-  return out;
 }
 
 int subscriptions(const Endpoint& ep, Args& args) {
@@ -445,10 +269,7 @@ int admin(const Endpoint& ep, Args& args) {
 int main(int argc, char** argv) {
   std::vector<std::string> raw(argv + 1, argv + argc);
   Args args(std::move(raw));
-  if (args.flag("--help") || args.flag("-h")) {
-    std::cout << kUsage;
-    return kOk;
-  }
+  const bool help = args.flag("--help") || args.flag("-h");
   bool missing = false;
   auto url = args.option("--url", missing);
   if (missing) return usage_error("--url needs a value");
@@ -463,8 +284,27 @@ int main(int argc, char** argv) {
   if (!token)
     if (const char* env = std::getenv("EVMESH_TOKEN"); env && *env) token = env;
   if (token) endpoint->authorization = "Bearer " + *token;
+  // https://: the CAs to trust, and a client certificate for mTLS.
+  for (auto [name, field] : {std::pair{"--cacert", &Endpoint::ca_file}, std::pair{"--cert", &Endpoint::cert_file},
+                             std::pair{"--key", &Endpoint::key_file}}) {
+    if (auto value = args.option(name, missing)) (*endpoint).*field = *value;
+    if (missing) return usage_error(std::string(name) + " needs a FILE");
+  }
 
   auto group = args.next();
+  if (help) {  // evmeshctl --help, evmeshctl COMMAND --help
+    if (!group) {
+      std::cout << usage();
+      return kOk;
+    }
+    const auto name = *group == "subscription" || *group == "subs" ? "subscriptions"
+                      : *group == "schema"                          ? "schemas"
+                                                                    : *group;
+    const auto text = command_usage(name);
+    if (text.empty()) return usage_error("unknown command '" + *group + "'");
+    std::cout << text;
+    return kOk;
+  }
   if (!group) return usage_error("no command");
   if (*group == "filter") {
     auto cmd = args.next();
@@ -486,6 +326,10 @@ int main(int argc, char** argv) {
   if (*group == "admin") return admin(*endpoint, args);
   if (*group == "subscriptions" || *group == "subscription" || *group == "subs")
     return subscriptions(*endpoint, args);
+  if (*group == "publish") return publish(*endpoint, args);
+  if (*group == "tail") return tail(*endpoint, args);
+  if (*group == "schemas" || *group == "schema") return schemas(*endpoint, args);
+  if (*group == "config") return config(args);
   if (*group == "dlq") return dlq(*endpoint, args);
   if (*group == "replay") return replay(*endpoint, args);
   return usage_error("unknown command '" + *group + "'");

@@ -1,5 +1,7 @@
 #include "evmesh/control/access_control.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -116,6 +118,16 @@ Result<void> AccessControl::authorize_subscription(const Principal& who,
               "filters");
 }
 
+Result<void> AccessControl::authorize_admin(const Principal& who, std::span<const std::string> admins,
+                                           std::string_view what) const {
+  const bool any = !who.anonymous() && std::ranges::find(admins, "*") != admins.end();
+  if (any || std::ranges::find(admins, who.name) != admins.end()) return {};
+  count(who.name, "admin", what);
+  auth_logger()->warn("denied: principal '{}' admin '{}' (not in admin.principals)", shown(who.name), shown(what));
+  return fail(Errc::permission_denied,
+              fmt::format("principal '{}' may not use the admin API (see admin.principals)", shown(who.name)));
+}
+
 Result<void> AccessControl::authorize_owner(const Principal& who, const Subscription& existing) const {
   if (!rules()->acl->enabled() || existing.owner == who.name) return {};
   count(who.name, "manage", existing.id);
@@ -158,7 +170,7 @@ nlohmann::json AccessControl::denials() const {
   std::lock_guard lock(denials_mutex_);
   nlohmann::json out = {{"total", 0}};
   std::uint64_t total = 0;
-  for (auto name : {"unauthenticated", "publish", "subscribe", "receive", "manage"}) {
+  for (auto name : {"unauthenticated", "publish", "subscribe", "receive", "manage", "admin"}) {
     auto it = totals_.find(name);
     const auto n = it == totals_.end() ? 0 : it->second;
     out[name] = n;

@@ -116,6 +116,7 @@ const Field kMqtt[] = {
     EVMESH_FIELD("source_prefix", c.mqtt.source_prefix = r.text(n, k)),
     EVMESH_FIELD("default_type", c.mqtt.default_type = r.text(n, k)),
     EVMESH_FIELD("topic_types", c.mqtt.topic_types = detail::read_topic_types(r, n, k)),
+    EVMESH_FIELD("tls", c.mqtt.tls = detail::read_tls(r, n, k)),
 };
 // docs/security.md
 const Field kAuth[] = {

@@ -9,6 +9,8 @@ using nlohmann::json;
 
 json ms(std::chrono::milliseconds d) { return format_duration(d); }
 
+json path_json(const std::filesystem::path& p) { return p.empty() ? json(nullptr) : json(p.string()); }
+
 json tls_json(const TlsConfig& t) {
   if (!t.enabled()) return nullptr;
   return {{"cert_file", t.cert_file}, {"key_file", t.key_file},
@@ -53,6 +55,12 @@ json effective_config(const Config& c) {
       for (auto& [name, value] : (*ps)["headers"].items()) value = kRedacted;
     subs.push_back(std::move(s));
   }
+  auto policies = json::array();
+  for (const auto& p : c.policies) {
+    auto rules = json::array();
+    for (const auto& rule : p.rules) rules.push_back(rule.name);
+    policies.push_back({{"name", p.name}, {"rules", std::move(rules)}});
+  }
   return {
       {"file", c.file.string()},
       {"http",
@@ -63,7 +71,11 @@ json effective_config(const Config& c) {
         {"tls", tls_json(c.http.tls)}}},
       {"grpc",
        {{"enabled", c.grpc.enabled}, {"host", c.grpc.host}, {"port", c.grpc.port},
-        {"max_message_bytes", c.grpc.max_message_bytes}, {"max_in_flight", c.grpc.max_in_flight}}},
+        {"max_message_bytes", c.grpc.max_message_bytes}, {"max_in_flight", c.grpc.max_in_flight},
+        {"tls", tls_json(c.grpc.tls)}}},
+      {"mqtt",
+       {{"enabled", c.mqtt.enabled}, {"host", c.mqtt.host}, {"port", c.mqtt.port},
+        {"max_connections", c.mqtt.max_connections}, {"tls", tls_json(c.mqtt.tls)}}},
       {"runtime",
        {{"threads", c.runtime.threads}, {"delivery_threads", c.runtime.delivery_threads},
         {"max_subscriptions", c.runtime.max_subscriptions},
@@ -76,8 +88,53 @@ json effective_config(const Config& c) {
                                      : json(nullptr)},
         {"principals", c.admin.principals},
         {"tls", tls_json(c.admin.tls)}}},
+      {"policies", std::move(policies)},
+      {"encryption", {{"key_file", path_json(c.encryption.key_file)}}},
+      {"schemas", {{"directory", path_json(c.schemas.directory)}}},
       {"subscriptions", std::move(subs)},
   };
+}
+
+Config config_in_force(const Config& running, const Config& next) {
+  Config out = next;
+  auto keep_listener = [](auto& section, const auto& was) {
+    auto tls = section.tls;
+    section = was;
+    if (tls.enabled() && was.tls.enabled()) section.tls = std::move(tls);
+  };
+  keep_listener(out.http, running.http);
+  keep_listener(out.admin, running.admin);
+  keep_listener(out.mqtt, running.mqtt);
+  out.grpc = running.grpc;  // gRPC's own TLS stack: a restart (docs/operations.md)
+  out.runtime = running.runtime;
+  out.webhook = running.webhook;
+  out.store = running.store;
+  out.log = running.log;
+  out.mqtt_bridges = running.mqtt_bridges;
+  out.reload = running.reload;
+  return out;
+}
+
+namespace {
+
+void diff(const json& a, const json& b, const std::string& key, std::vector<std::string>& out) {
+  if (a == b) return;
+  if (a.is_object() && b.is_object()) {
+    for (const auto& [name, value] : a.items())
+      diff(value, b.contains(name) ? b[name] : json(), key.empty() ? name : key + "." + name, out);
+    for (const auto& [name, value] : b.items())
+      if (!a.contains(name)) out.push_back(key.empty() ? name : key + "." + name);
+    return;
+  }
+  out.push_back(key);
+}
+
+}  // namespace
+
+std::vector<std::string> pending_restart(const Config& in_force, const Config& wanted) {
+  std::vector<std::string> out;
+  diff(effective_config(in_force), effective_config(wanted), "", out);
+  return out;
 }
 
 }  // namespace evmesh::control

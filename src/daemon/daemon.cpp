@@ -15,6 +15,7 @@
 #include "adapters/http/admin_routes.h"
 #include "adapters/http/admin_security.h"
 #include "adapters/http/http_server.h"
+#include "adapters/http/subscription_admin.h"
 #include "adapters/http/webhook_sink.h"
 #include "adapters/mqtt/mqtt_server.h"
 #include "adapters/mqtt_bridge/bridges.h"
@@ -145,15 +146,17 @@ int run(const control::Config& config, control::Overrides overrides) {
     return 1;
   }
   runtime.set_delivery_guard(*access);
-  Reloader reloader(io, config, std::move(overrides), runtime, plane, *access);  // started below
+  TlsRotation certificates;  // the TLS listeners, once started: a reload renews their certificates
+  Reloader reloader(io, config, std::move(overrides), runtime, plane, *access, &certificates);  // started below
 
   http::HttpServer server(io, config.http, runtime, config.delivery, config.sink_defaults,
-                          {*access, nullptr, {}});
+                          {*access, nullptr, config.admin.principals});  // dead letters, replay
   if (auto started = server.start(); !started) {
     spdlog::error("cannot start the HTTP listener: {}", started.error().message);
     stop_delivery();
     return 1;
   }
+  certificates.add(server.tls(), [](const control::Config& c) -> const control::TlsConfig& { return c.http.tls; });
   std::optional<mqtt::MqttServer> mqtt_server;
   if (config.mqtt.enabled) {
     mqtt_server.emplace(io, config.mqtt, runtime, access->get());
@@ -166,6 +169,8 @@ int run(const control::Config& config, control::Overrides overrides) {
       stop_delivery();
       return 1;
     }
+    certificates.add(mqtt_server->tls(),
+                     [](const control::Config& c) -> const control::TlsConfig& { return c.mqtt.tls; });
   }
   std::optional<grpc_adapter::GrpcServer> grpc_server;
   if (config.grpc.enabled) {
@@ -183,8 +188,9 @@ int run(const control::Config& config, control::Overrides overrides) {
   std::optional<http::HttpServer> admin_server;
   if (config.admin.enabled()) {
     auto routes = std::make_shared<http::AdminRoutes>();
-    http::add_security_routes(*routes, {*access, [&config] { return control::effective_config(config); }});
+    http::add_security_routes(*routes, {*access, [&reloader] { return reloader.effective_config(); }});
     http::add_policy_routes(*routes, plane, [&reloader](const std::string& why) { reloader.reload(why); });
+    http::add_subscription_admin_routes(*routes);
     control::HttpListenerConfig listener;
     listener.host = config.admin.host;
     listener.port = config.admin.port;
@@ -199,6 +205,8 @@ int run(const control::Config& config, control::Overrides overrides) {
       if (grpc_server) grpc_server->wait();
       return 1;
     }
+    certificates.add(admin_server->tls(),
+                     [](const control::Config& c) -> const control::TlsConfig& { return c.admin.tls; });
   }
   spdlog::info("evmeshd started: {} threads, {} delivery threads, {} subscriptions", threads,
                config.runtime.delivery_threads, runtime.list().size());

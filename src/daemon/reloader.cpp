@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <set>
@@ -15,6 +16,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "evmesh/control/effective_config.h"
 #include "evmesh/control/subscription_spec.h"
 
 extern char** environ;
@@ -25,10 +27,14 @@ namespace fs = std::filesystem;
 
 struct Reloader::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io, const control::Config& config, control::Overrides overrides,
-       Runtime& runtime, control::ControlPlane& plane, std::shared_ptr<control::AccessControl> access)
+       Runtime& runtime, control::ControlPlane& plane, std::shared_ptr<control::AccessControl> access,
+       const TlsRotation* tls)
       : io(io), strand(asio::make_strand(io)), file(config.file), overrides(std::move(overrides)),
-        runtime(runtime), plane(plane), access(std::move(access)), watch(config.reload.watch), signals(strand, SIGHUP),
-        inotify(strand), debounce(strand) {
+        runtime(runtime), plane(plane), access(std::move(access)), tls(tls), watch(config.reload.watch),
+        signals(strand, SIGHUP), inotify(strand), debounce(strand) {
+    auto started = std::make_shared<const control::Config>(config);
+    in_force.store(started);
+    wanted.store(started);
     watch_paths(config);
   }
 
@@ -40,6 +46,9 @@ struct Reloader::Impl : std::enable_shared_from_this<Impl> {
   Runtime& runtime;
   control::ControlPlane& plane;
   std::shared_ptr<control::AccessControl> access;  // null: no authentication to reload
+  const TlsRotation* tls;                          // null: no TLS listener to renew
+  // The config in force and the file as last loaded (they differ in restart-only keys).
+  std::atomic<std::shared_ptr<const control::Config>> in_force, wanted;
   bool watch;
   asio::signal_set signals;
   asio::posix::stream_descriptor inotify;
@@ -54,6 +63,7 @@ struct Reloader::Impl : std::enable_shared_from_this<Impl> {
   void watch_paths(const control::Config& config) {
     files = {fs::absolute(config.file)};
     if (!config.encryption.key_file.empty()) files.insert(fs::absolute(config.encryption.key_file));
+    for (const auto& f : tls_files(config)) files.insert(fs::absolute(f));
     schema_dir = config.schemas.directory.empty() ? fs::path() : fs::absolute(config.schemas.directory);
   }
 
@@ -141,6 +151,15 @@ struct Reloader::Impl : std::enable_shared_from_this<Impl> {
       failed(trigger, built.error().message, "", 0);
       return false;
     }
+    TlsRotation::Plan certificates;
+    if (tls) {
+      auto plan = tls->prepare(next);
+      if (!plan) {
+        failed(trigger, plan.error().message, "", 0);
+        return false;
+      }
+      certificates = std::move(*plan);
+    }
     if (access) {
       if (auto ok = access->update(next.auth, next.acl); !ok) {
         failed(trigger, ok.error().message, "", 0);
@@ -151,10 +170,14 @@ struct Reloader::Impl : std::enable_shared_from_this<Impl> {
       failed(trigger, ok.error().message, "", 0);
       return false;
     }
-    std::vector<std::string> changes = diff_subscriptions(next);
+    std::vector<std::string> changes = tls ? tls->install(std::move(certificates)) : std::vector<std::string>{};
+    for (auto& c : diff_subscriptions(next)) changes.push_back(std::move(c));
+    auto running = in_force.load();
+    in_force.store(std::make_shared<const control::Config>(control::config_in_force(*running, next)));
+    wanted.store(std::make_shared<const control::Config>(next));
     watch_paths(next);
     if (inotify.is_open()) rewatch();
-    spdlog::info("reload ({}): config applied; {} subscription change(s)", trigger, changes.size());
+    spdlog::info("reload ({}): config applied; {} change(s)", trigger, changes.size());
     plane.record({0, true, "", "", 0, trigger, control::now_rfc3339(), std::move(changes)});
     return true;
   }
@@ -194,8 +217,8 @@ struct Reloader::Impl : std::enable_shared_from_this<Impl> {
 
 Reloader::Reloader(asio::io_context& io, const control::Config& config, control::Overrides overrides,
                    Runtime& runtime, control::ControlPlane& plane,
-                   std::shared_ptr<control::AccessControl> access)
-    : impl_(std::make_shared<Impl>(io, config, std::move(overrides), runtime, plane, std::move(access))) {}
+                   std::shared_ptr<control::AccessControl> access, const TlsRotation* tls)
+    : impl_(std::make_shared<Impl>(io, config, std::move(overrides), runtime, plane, std::move(access), tls)) {}
 
 Reloader::~Reloader() { stop(); }
 
@@ -215,6 +238,13 @@ void Reloader::stop() {
     impl->debounce.cancel();
     if (impl->inotify.is_open()) impl->inotify.close(ec);
   });
+}
+
+nlohmann::json Reloader::effective_config() const {
+  const auto in_force = impl_->in_force.load();
+  auto out = control::effective_config(*in_force);
+  out["pending_restart"] = control::pending_restart(*in_force, *impl_->wanted.load());
+  return out;
 }
 
 void Reloader::reload(const std::string& trigger) {

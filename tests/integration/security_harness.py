@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import urllib.parse
 
-from harness import Response, built_binary
+from harness import Daemon, Response, built_binary
 
 
 def openssl(*args, cwd):
@@ -56,6 +56,10 @@ class Pki:
             extra = ["-extfile", f"{name}.ext"]
         openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
                 "-CAcreateserial", "-days", "2", "-out", f"{name}.crt", *extra, cwd=self.dir)
+
+    def server_cert(self, name, subject):
+        """Another certificate for 127.0.0.1 signed by the CA (a rotated one)."""
+        self._leaf(name, "ca", subject, "subjectAltName=IP:127.0.0.1,DNS:localhost")
 
     def rsa_private_pem(self):
         with open(self.path("jwt.key")) as f:
@@ -111,3 +115,17 @@ def https_request(port, method, path, context, body=None, headers=None, timeout=
 
 def query(**params):
     return urllib.parse.urlencode(params)
+
+
+class TlsDaemon(Daemon):
+    """evmeshd whose main listener speaks HTTPS (http.tls): ready when /readyz answers."""
+
+    def __init__(self, pki, *args, **kw):
+        super().__init__(*args, **kw)
+        self.pki = pki
+
+    def _ready(self):
+        try:
+            return https_request(self.port, "GET", "/readyz", tls_context(self.pki), timeout=1).status == 200
+        except (OSError, ssl.SSLError):
+            return False

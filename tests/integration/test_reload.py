@@ -11,7 +11,7 @@ import time
 import unittest
 
 from harness import EvmeshTestCase, request, wait_until
-from security_harness import bearer, hash_key
+from security_harness import bearer, evmeshctl, hash_key
 
 ADMIN_KEY = "admin-key-0123456789"
 ADMIN_LISTENING = re.compile(r"admin listening on 127\.0\.0\.1:(\d+)")
@@ -148,6 +148,27 @@ acl:
         self.assertTrue(self.wait_generation(2)["trigger"].startswith("admin API (admin)"))
         policies = request(self.admin, "GET", "/admin/policies", None, bearer(ADMIN_KEY)).json()
         self.assertEqual(policies[0]["rules"][0]["value"], "g1")
+
+    def test_admin_config_shows_the_config_in_force_after_a_reload(self):
+        def config():
+            return request(self.admin, "GET", "/admin/config", None, bearer(ADMIN_KEY)).json()
+
+        before = config()
+        self.assertEqual([s["id"] for s in before["subscriptions"]], ["all"])
+        self.assertEqual(before["http"]["max_event_bytes"], 1048576)
+        self.assertEqual(before["pending_restart"], [])
+        acl = "acl:\n  - {name: ops, principal: anonymous, allow: [{publish: \"t\"}]}\n"
+        self.write(self.config("g2", extra_subscription=True) + acl + "http:\n  max_event_bytes: 2048\n")
+        self.assertTrue(self.wait_generation(2)["ok"])
+        after = config()
+        self.assertEqual([s["id"] for s in after["subscriptions"]], ["all", "second"])
+        self.assertEqual(after["acl"][0]["name"], "ops")
+        # A listener key takes a restart: the value in force is shown, and what waits.
+        self.assertEqual(after["http"]["max_event_bytes"], 1048576)
+        self.assertEqual(after["pending_restart"], ["http.max_event_bytes"])
+        out = evmeshctl("--url", self.admin, "--token", ADMIN_KEY, "admin", "config")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout)["pending_restart"], ["http.max_event_bytes"])
 
     def test_reload_under_load_loses_nothing(self):
         total, errors = 1500, []

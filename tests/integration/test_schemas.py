@@ -1,5 +1,5 @@
-"""Schema registry at ingress (docs/schemas.md): accept, reject with violations over HTTP
-and gRPC, dataschema selection, dead letters, registration and compatibility refusals over
+"""Schema registry at ingress (docs/schemas.md): accept, reject with violations over HTTP,
+gRPC and MQTT, dataschema selection, dead letters, registration and compatibility refusals over
 the admin API, with the real evmeshd."""
 
 import json
@@ -152,6 +152,51 @@ class SchemaIngressTest(SchemaCase):
             with self.subTest(detail=detail):
                 self.assertProblem(self.admin_call("POST", "/admin/schemas", body), status,
                                    detail_contains=detail)
+
+
+class SchemaOverMqttTest(EvmeshTestCase):
+    """The same pipeline on the MQTT listener: a 5.0 PUBACK refuses an invalid event with its
+    violations in the reason string; a valid one is transformed by the policy."""
+    start_daemon = False
+
+    def setUp(self):
+        from mqtt_clients import MQTT_SETS, mqtt_port
+        super().setUp()
+        tmp = self.enterContext(tempfile.TemporaryDirectory())
+        shutil.copy(EXAMPLE, tmp)
+        self.sink = self.make_sink()
+        self.daemon = self.start_evmeshd(f"""
+mqtt:
+  topic_types: [{{filter: "orders/#", type: "{ORDER}"}}]
+schemas:
+  directory: {tmp}
+subscriptions:
+  - id: orders
+    sink: {self.sink.url}/o
+    types: ["{ORDER}"]
+policy:
+  name: p
+  rules:
+    - name: redact
+      action: redact-fields
+      fields: [customerId]
+""", MQTT_SETS)
+        self.port = mqtt_port(self.daemon)
+
+    def test_puback_refuses_with_the_violations_and_a_valid_event_is_transformed(self):
+        from mqtt_clients import Raw, connect, publish
+        r = Raw(self.port)
+        self.addCleanup(r.close)
+        r.send(connect("schema-client", version=5))
+        self.assertEqual(r.recv().reason, 0)
+        r.send(publish("orders/1", b'{"orderId": 5}', qos=1, pid=1))
+        ack = r.recv()
+        self.assertEqual((ack.type, ack.reason), (4, 0x83), ack)  # PUBACK, implementation specific error
+        self.assertIn("does not match schema com.example.order.created version 1", ack.reason_string())
+        self.assertIn("customerId", ack.reason_string())
+        r.send(publish("orders/2", b'{"orderId": "1", "customerId": "c"}', qos=1, pid=2))
+        self.assertEqual(r.recv().reason, 0)
+        self.assertEqual(self.sink.wait_for(1)[0].json(), {"orderId": "1", "customerId": "[REDACTED]"})
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import re
-import ssl
 import time
 import unittest
 
@@ -14,7 +13,7 @@ import jwt  # python3-jwt
 
 from harness import Daemon, EvmeshTestCase, binary_headers, built_binary, event, request, wait_until
 from test_docs_examples import fenced_block_after, read_doc, run_shell
-from security_harness import (Pki, bearer, evmeshctl, hash_key, https_request, query,
+from security_harness import (Pki, TlsDaemon, bearer, evmeshctl, hash_key, https_request, query,
                               tls_context)
 
 PAY_KEY, OPS_KEY, ADMIN_KEY = "pay-key-0123456789", "ops-key-0123456789", "admin-key-0123456789"
@@ -317,18 +316,6 @@ def forge_hs256(claims, secret):
     return f"{head}.{body}.{b64(sig)}"
 
 
-class TlsDaemon(Daemon):
-    def __init__(self, pki, *args, **kw):
-        super().__init__(*args, **kw)
-        self.pki = pki
-
-    def _ready(self):
-        try:
-            return https_request(self.port, "GET", "/readyz", tls_context(self.pki), timeout=1).status == 200
-        except (OSError, ssl.SSLError):
-            return False
-
-
 class TlsAndMtls(EvmeshTestCase):
     start_daemon = False
 
@@ -384,6 +371,19 @@ acl:
             self.post(tls_context(self.pki, client="rogue"))
         with self.assertRaises(OSError):
             request(f"http://127.0.0.1:{self.daemon.port}", "GET", "/healthz", timeout=3)
+
+    def test_evmeshctl_over_https_with_a_client_certificate(self):
+        p = self.pki.path
+        url = f"https://127.0.0.1:{self.daemon.port}"
+        tls = ["--cacert", p("ca.crt"), "--cert", p("client.crt"), "--key", p("client.key")]
+        out = evmeshctl("--url", url, *tls, "publish", "--type", "com.shop.paid", "--source", "/c", "--id", "m1")
+        self.assertEqual((out.returncode, out.stdout.strip()), (0, "published m1"), out.stderr)
+        out = evmeshctl("--url", url, "--cacert", p("ca.crt"), "publish", "--type", "com.shop.paid", "--source", "/c")
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("server answered 401", out.stderr)  # no certificate, no token
+        out = evmeshctl("--url", url, "--cacert", p("rogue-ca.crt"), "subscriptions", "list")
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("TLS handshake with " + url + " failed: certificate verify failed", out.stderr)
 
     def test_curl_with_client_certificate(self):
         p = self.pki.path

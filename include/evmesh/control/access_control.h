@@ -56,6 +56,11 @@ class AccessControl final : public DeliveryGuard {
   // Changing or deleting an existing subscription: while an ACL is enabled only its
   // owner may (YAML subscriptions belong to the operator: nobody over the API).
   Result<void> authorize_owner(const Principal& who, const Subscription& existing) const;
+  // The admin API (docs/security.md): `who` must be one of `admins` ("*": any
+  // authenticated principal). A refusal is counted and logged as action "admin" with
+  // `what` (the path) as its type.
+  Result<void> authorize_admin(const Principal& who, std::span<const std::string> admins,
+                               std::string_view what) const;
   // DeliveryGuard: counted and logged as action "receive".
   bool may_receive(std::string_view owner, const Event& ev) const override;
   // The same check when only the type is at hand (MQTT listener fan-out).
@@ -68,7 +73,7 @@ class AccessControl final : public DeliveryGuard {
   std::shared_ptr<const Acl> acl() const;
 
   // {"total": n, "unauthenticated": n, "publish": n, "subscribe": n, "receive": n,
-  //  "by": [{"principal", "action", "type", "count"}, ...]}
+  //  "manage": n, "admin": n, "by": [{"principal", "action", "type", "count"}, ...]}
   nlohmann::json denials() const;
 
  private:

@@ -134,6 +134,7 @@ struct MqttListenerConfig {
   std::string source_prefix = "/mqtt/";            // source = prefix + client id
   std::string default_type = "io.evmesh.mqtt.message";
   std::vector<MqttTopicTypeConfig> topic_types;    // first match wins
+  TlsConfig tls;                                   // MQTT over TLS (port 8883 by convention)
 };
 
 // The event store of durable subscriptions (docs/storage.md). Opened when the

@@ -15,7 +15,7 @@
 #include "problem.h"
 #include "server_context.h"
 #include "session.h"
-#include "tls.h"
+#include "tls/server_tls.h"
 
 namespace evmesh::http {
 
@@ -139,7 +139,7 @@ Result<void> HttpServer::start() {
   const auto where = fmt::format("{}:{}", cfg.host, cfg.port);
   const std::string_view listener = impl_->ctx->admin ? "admin" : "http";
   if (cfg.tls.enabled()) {
-    auto tls = make_server_tls(cfg.tls, fmt::format("{}.tls", listener));
+    auto tls = tls::ServerTls::make(cfg.tls, fmt::format("{}.tls", listener));
     if (!tls) return std::unexpected(tls.error());
     impl_->ctx->tls = std::move(*tls);
   }
@@ -181,6 +181,8 @@ Result<void> HttpServer::start() {
 }
 
 std::uint16_t HttpServer::port() const { return impl_->port.load(); }
+
+std::shared_ptr<tls::ServerTls> HttpServer::tls() const { return impl_->ctx->tls; }
 
 void HttpServer::stop_accepting() {
   if (!impl_->ctx->accepting.exchange(false)) return;

@@ -12,6 +12,7 @@
 #include "evmesh/control/access_control.h"
 #include "evmesh/control/config.h"
 #include "evmesh/runtime/runtime.h"
+#include "tls/server_tls.h"
 
 namespace evmesh::http {
 
@@ -35,6 +36,9 @@ class HttpServer {
   // the address when the bind fails, the key and file when TLS cannot load.
   Result<void> start();
   std::uint16_t port() const;  // the bound port (useful with port 0)
+  // The TLS context new connections get, after start(); null for plain TCP. A reload
+  // installs a new certificate there (ServerTls::install).
+  std::shared_ptr<tls::ServerTls> tls() const;
   // Stops accepting new connections; open ones finish their current request and
   // then close (no more keep-alive). /readyz answers 503 from here on.
   void stop_accepting();

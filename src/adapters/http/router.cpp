@@ -5,10 +5,10 @@
 
 #include "admin_api.h"
 #include "dlq_api.h"
-#include "replay_api.h"
 #include "admin_routes.h"
 #include "ingress.h"
 #include "problem.h"
+#include "subscription_admin.h"
 #include "subscriptions_api.h"
 
 namespace evmesh::http {
@@ -54,14 +54,7 @@ Response route_admin(ServerContext& ctx, Request& req, const std::string& path,
                      const control::PeerCertificate& peer) {
   auto who = authenticate(ctx, req, peer);
   if (!who) return problem_response(who.error());
-  const auto& allowed = ctx.admin_principals;
-  const bool any = !who->anonymous() && std::ranges::find(allowed, "*") != allowed.end();
-  if (!any && std::ranges::find(allowed, who->name) == allowed.end()) {
-    ctx.log->warn("denied: principal '{}' on the admin listener ({})", who->name, path);
-    return problem_response(Error::make(
-        Errc::permission_denied,
-        fmt::format("principal '{}' may not use the admin API (see admin.principals)", who->name)));
-  }
+  if (auto refused = refuse_non_admin(ctx, *who, path, /*open_default=*/false)) return std::move(*refused);
   return ctx.admin->dispatch(ctx, req, path, *who);
 }
 
@@ -115,14 +108,10 @@ std::optional<Response> route(ServerContext& ctx, Request& req, const control::P
     if (id.find('/') != std::string_view::npos) return not_found(target);
     return handle_subscription(ctx, req, id, *who);
   }
-  if (path->starts_with(kDeadLetterPrefix) && path->ends_with(kReplaySuffix) &&
-      path->size() > kDeadLetterPrefix.size() + kReplaySuffix.size()) {
-    const std::string_view id = std::string_view(*path).substr(
-        kDeadLetterPrefix.size(), path->size() - kDeadLetterPrefix.size() - kReplaySuffix.size());
-    if (id.empty() || id.find('/') != std::string_view::npos) return not_found(target);
-    return handle_replay(ctx, req, id);
+  if (path->starts_with(kDeadLetterPrefix)) {
+    if (auto refused = refuse_non_admin(ctx, *who, *path, /*open_default=*/true)) return std::move(*refused);
+    return handle_subscription_admin(ctx, req, *path);
   }
-  if (path->starts_with(kDeadLetterPrefix)) return handle_dead_letters(ctx, req, *path);
   if (path->starts_with("/admin/")) return handle_admin(ctx, req, *path);
   return not_found(target);
 }

@@ -4,6 +4,8 @@
 //   /                      POST            ingress.cpp
 //   /subscriptions[/{id}]  see subscriptions_api.h
 //   /admin/subscriptions/{id}/deadletters...  dlq_api.h (durable dead-letter queues)
+//   /admin/subscriptions/{id}/replay          replay_api.h; both need an admin
+//                                             principal (subscription_admin.h)
 //   /admin/...             POST            admin_api.h (filter test, CESQL eval)
 //   /healthz               GET             200 {"status":"ok"} while the process runs
 //   /readyz                GET             200 {"status":"ready"}; 503 after stop_accepting()

@@ -10,7 +10,6 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/asio/ssl/context.hpp>
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -19,6 +18,7 @@
 #include "evmesh/control/access_control.h"
 #include "evmesh/control/config.h"
 #include "evmesh/runtime/runtime.h"
+#include "tls/server_tls.h"
 
 namespace evmesh::http {
 
@@ -47,7 +47,7 @@ struct ServerContext {
 
   // Set before start() (docs/security.md). access null: no authentication at all.
   std::shared_ptr<control::AccessControl> access;
-  std::shared_ptr<boost::asio::ssl::context> tls;   // null: plain TCP
+  std::shared_ptr<tls::ServerTls> tls;              // null: plain TCP
   std::shared_ptr<const AdminRoutes> admin;         // set: this is the admin listener
   std::vector<std::string> admin_principals;        // who may use it ("*": anyone authenticated)
 

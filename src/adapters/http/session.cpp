@@ -18,7 +18,7 @@
 #include "parse_buffered.h"
 #include "problem.h"
 #include "router.h"
-#include "tls.h"
+#include "tls/server_tls.h"
 
 namespace evmesh::http {
 
@@ -54,7 +54,10 @@ bool iequals(std::string_view a, std::string_view b) {
 }  // namespace
 
 Session::Session(tcp::socket socket, std::shared_ptr<ServerContext> ctx, bool counted)
-    : stream_(std::move(socket), ctx->tls.get()), ctx_(std::move(ctx)), id_(ctx_->next_connection_id++),
+    : tls_context_(ctx->tls ? ctx->tls->context() : nullptr),
+      stream_(std::move(socket), tls_context_.get()),
+      ctx_(std::move(ctx)),
+      id_(ctx_->next_connection_id++),
       counted_(counted),
       timer_(stream_.get_executor()) {
   beast::error_code ec;
@@ -89,7 +92,7 @@ void Session::on_handshake(beast::error_code ec) {
     ctx_->log->debug("[c{}] TLS handshake failed: {}", id_, ec.message());
     return do_close();
   }
-  peer_ = peer_certificate(stream_.tls()->native_handle());
+  peer_ = tls::peer_certificate(stream_.tls()->native_handle());
   if (peer_.present()) ctx_->log->debug("[c{}] client certificate {}", id_, peer_.subject_dn);
   do_wait_request();
 }

@@ -92,6 +92,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // rest goes asynchronously, `written` says how much went).
   bool write_now(std::string_view bytes, std::size_t& written);
 
+  // The listener's TLS context when this connection was accepted, kept for the
+  // connection's life: a reload may install a new one for later connections.
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;
   ServerStream stream_;
   control::PeerCertificate peer_;  // a verified TLS client certificate, if any
   boost::beast::flat_buffer buffer_;

@@ -26,7 +26,7 @@ constexpr std::size_t kMaxOutboxBytes = 1024 * 1024;
 constexpr std::chrono::seconds kCloseGrace{1};
 }
 
-Connection::Connection(tcp::socket socket, std::shared_ptr<ServerContext> ctx)
+Connection::Connection(Transport socket, std::shared_ptr<ServerContext> ctx)
     : socket_(std::move(socket)), ctx_(std::move(ctx)), keepalive_(socket_.get_executor()),
       slow_(socket_.get_executor()),
       id_(ctx_->next_connection_id++) {

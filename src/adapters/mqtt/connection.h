@@ -29,13 +29,14 @@
 #include "evmesh/control/scram.h"
 #include "message.h"
 #include "server_context.h"
+#include "transport.h"
 
 namespace evmesh::mqtt {
 
 class Connection : public std::enable_shared_from_this<Connection>, public RoomWaiter {
  public:
   using tcp = boost::asio::ip::tcp;
-  Connection(tcp::socket socket, std::shared_ptr<ServerContext> ctx);
+  Connection(Transport socket, std::shared_ptr<ServerContext> ctx);
   ~Connection();
 
   void start();
@@ -112,7 +113,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
 
   std::string tag() const;  // "mqtt#12 client-id" for logs
 
-  tcp::socket socket_;
+  Transport socket_;  // plain TCP or TLS (mqtt.tls)
   std::shared_ptr<ServerContext> ctx_;
   boost::asio::steady_timer keepalive_;
   boost::asio::steady_timer slow_;  // slow_subscriber_timeout, then the close grace

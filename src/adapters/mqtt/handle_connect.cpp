@@ -13,7 +13,8 @@
 // - Credentials (docs/security.md): a user name or password is checked by
 //   AccessControl::authenticate_password (api_keys principal + key, or a JWT as the
 //   password); wrong ones get 0x86 (3.1.1: 0x04). Neither is anonymous, accepted
-//   only while AccessControl allows it, else 0x87 (3.1.1: 0x05). Refusals are
+//   only while AccessControl allows it, else 0x87 (3.1.1: 0x05); over TLS a verified
+//   client certificate names the principal when neither is sent. Refusals are
 //   counted and logged by AccessControl as "unauthenticated".
 #include <random>
 
@@ -74,7 +75,8 @@ void Connection::on_connect(Connect&& c) {
                               who.error().message);
       principal_ = std::move(*who);
     } else {
-      auto who = ctx_->access->authenticate({}, "mqtt");
+      // No user name or password: a verified client certificate (mqtt.tls), else anonymous.
+      auto who = ctx_->access->authenticate({{}, &socket_.peer_certificate()}, "mqtt");
       if (!who) return refuse_connack(reason::not_authorized, reason::v3_not_authorized, who.error().message);
       principal_ = std::move(*who);
     }

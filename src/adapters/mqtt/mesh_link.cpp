@@ -63,6 +63,17 @@ std::uint8_t reason_for(Errc code) {
   }
 }
 
+// A refused PUBLISH's reason string lists what is wrong (schema violations), as the
+// HTTP and gRPC answers do; capped to keep the PUBACK small.
+std::string refusal_text(const Error& e) {
+  auto why = e.message;
+  for (const auto& d : e.details) {
+    if (why.size() + d.size() > 1024) break;
+    why += (&d == &e.details.front() ? ": " : "; ") + d;
+  }
+  return why;
+}
+
 std::string topic_for(const Event& ev, std::string_view tmpl) {
   if (auto explicit_topic = ev.attribute(codec::kMqttTopicExtension);
       explicit_topic && codec::valid_topic_name(*explicit_topic))
@@ -139,16 +150,15 @@ std::optional<IngestRefusal> MeshLink::ingest(const Message& m, const std::strin
     return [own = own_, ev = decoded, done = later()](Result<PublishReceipt> committed) {
       if (committed) return done(std::nullopt);
       own->forget(ev.get());
-      done(IngestRefusal{reason_for(committed.error().code), committed.error().message});
+      done(IngestRefusal{reason_for(committed.error().code), refusal_text(committed.error())});
     };
   };
   auto published = runtime_.publish(std::span<const EventPtr>(&decoded, 1), defer);
   if (!published || *published) return std::nullopt;
   own_->forget(decoded.get());
   const auto code = published->error().code;
-  return IngestRefusal{reason_for(code), published->error().message, code == Errc::overloaded};
+  return IngestRefusal{reason_for(code), refusal_text(published->error()), code == Errc::overloaded};
 }
-
 
 void MeshLink::deliver(const EventPtr& ev, std::function<void()> done) {
   {

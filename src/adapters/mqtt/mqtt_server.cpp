@@ -1,12 +1,14 @@
 #include "mqtt_server.h"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <spdlog/spdlog.h>
 
 #include "connection.h"
 #include "mesh_link.h"
+#include "transport.h"
 
 namespace evmesh::mqtt {
 
@@ -79,17 +81,54 @@ struct MqttServer::Impl : std::enable_shared_from_this<Impl> {
       ctx->log->warn("refusing a connection: max_connections ({}) reached", ctx->limits.max_connections);
       boost::system::error_code ignored;
       socket.close(ignored);
+    } else if (tls) {
+      handshake(std::move(socket));
     } else {
-      auto conn = std::make_shared<Connection>(std::move(socket), ctx);
-      {
-        std::lock_guard lock(ctx->registry_mutex);
-        if (ctx->registry.size() > 64 && ctx->registry.size() > 2 * ctx->connections.load())
-          std::erase_if(ctx->registry, [](const auto& w) { return w.expired(); });
-        ctx->registry.push_back(conn);
-      }
-      conn->start();
+      serve(Transport(std::move(socket)));
     }
     do_accept();
+  }
+
+  // TLS first (mqtt.tls), within connect_timeout; a failed handshake just closes.
+  // Handshakes in progress count towards max_connections.
+  void handshake(tcp::socket socket) {
+    // The stream and its deadline, on the connection's strand; `done` tells a late
+    // timer that the handshake already finished.
+    struct Pending {
+      std::unique_ptr<Transport::Tls> stream;
+      asio::steady_timer deadline;
+      bool done = false;
+    };
+    auto context = tls->context();
+    auto executor = socket.get_executor();
+    auto p = std::make_shared<Pending>(Pending{std::make_unique<Transport::Tls>(std::move(socket), *context),
+                                               asio::steady_timer(executor, ctx->limits.connect_timeout)});
+    ++ctx->connections;
+    p->deadline.async_wait([p](const boost::system::error_code& ec) {
+      if (ec || p->done) return;
+      boost::system::error_code ignored;
+      p->stream->next_layer().close(ignored);  // the handshake then fails
+    });
+    p->stream->async_handshake(asio::ssl::stream_base::server, [self = shared_from_this(), p, context](
+                                                                   const boost::system::error_code& ec) mutable {
+      p->done = true;
+      p->deadline.cancel();
+      --self->ctx->connections;
+      if (ec) return self->ctx->log->debug("TLS handshake failed: {}", ec.message());
+      auto peer = tls::peer_certificate(p->stream->native_handle());
+      self->serve(Transport(std::move(p->stream), std::move(context), std::move(peer)));
+    });
+  }
+
+  void serve(Transport transport) {
+    auto conn = std::make_shared<Connection>(std::move(transport), ctx);
+    {
+      std::lock_guard lock(ctx->registry_mutex);
+      if (ctx->registry.size() > 64 && ctx->registry.size() > 2 * ctx->connections.load())
+        std::erase_if(ctx->registry, [](const auto& w) { return w.expired(); });
+      ctx->registry.push_back(conn);
+    }
+    conn->start();
   }
 
   asio::io_context& io;
@@ -99,6 +138,7 @@ struct MqttServer::Impl : std::enable_shared_from_this<Impl> {
   tcp::acceptor acceptor;
   asio::steady_timer retry;
   std::atomic<std::uint16_t> port{0};
+  std::shared_ptr<tls::ServerTls> tls;  // null: plain TCP
 };
 
 MqttServer::MqttServer(asio::io_context& io, const control::MqttListenerConfig& config, Runtime& runtime,
@@ -110,6 +150,11 @@ MqttServer::~MqttServer() = default;
 SinkFactory& MqttServer::sinks() { return impl_->mesh->sinks(); }
 
 Result<void> MqttServer::start() {
+  if (impl_->config.tls.enabled()) {
+    auto tls = tls::ServerTls::make(impl_->config.tls, "mqtt.tls");
+    if (!tls) return std::unexpected(tls.error());
+    impl_->tls = std::move(*tls);
+  }
   boost::system::error_code ec;
   auto address = asio::ip::make_address(impl_->config.host, ec);
   if (ec) return fail(Errc::internal, "mqtt.host '" + impl_->config.host + "' is not an IP address: " + ec.message());
@@ -124,7 +169,10 @@ Result<void> MqttServer::start() {
                                     ": " + ec.message());
   auto local = a.local_endpoint(ec);
   impl_->port = local.port();
-  impl_->ctx->log->info("mqtt listener on {}:{}", local.address().to_string(), local.port());
+  impl_->ctx->log->info("mqtt listener on {}:{}{}", local.address().to_string(), local.port(),
+                        !impl_->tls                                 ? ""
+                        : impl_->config.tls.client_ca_file.empty() ? " (TLS)"
+                                                                    : " (TLS, client certificates)");
   asio::dispatch(a.get_executor(), [impl = impl_] { impl->do_accept(); });
   return {};
 }
@@ -132,6 +180,8 @@ Result<void> MqttServer::start() {
 Result<void> MqttServer::link_mesh(const DeliveryPolicy& delivery) { return impl_->mesh->subscribe(delivery); }
 
 std::uint16_t MqttServer::port() const { return impl_->port; }
+
+std::shared_ptr<tls::ServerTls> MqttServer::tls() const { return impl_->tls; }
 
 void MqttServer::stop_accepting() {
   impl_->ctx->stopping = true;

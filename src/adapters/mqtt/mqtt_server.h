@@ -1,7 +1,7 @@
 // MqttServer: the native MQTT 3.1.1 / 5.0 listener of evmeshd (docs/protocols.md).
 // Owns the acceptor, the broker state and the link to the mesh. Start in order:
 // construct (after the Runtime), wire sinks() into the daemon's sink router,
-// start() (binds, logs "mqtt listener on HOST:PORT"), link_mesh(). Stop:
+// start() (loads mqtt.tls, binds, logs "mqtt listener on HOST:PORT"), link_mesh(). Stop:
 // stop_accepting(), then close_all() (5.0 clients get DISCONNECT 0x8B).
 #pragma once
 
@@ -13,6 +13,7 @@
 #include "evmesh/control/access_control.h"
 #include "evmesh/control/config.h"
 #include "evmesh/runtime/runtime.h"
+#include "tls/server_tls.h"
 
 namespace evmesh::mqtt {
 
@@ -34,6 +35,8 @@ class MqttServer {
   // Creates the catch-all subscription that carries mesh events to MQTT subscribers.
   Result<void> link_mesh(const DeliveryPolicy& delivery);
   std::uint16_t port() const;
+  // The TLS context new connections get (mqtt.tls), after start(); null for plain TCP.
+  std::shared_ptr<tls::ServerTls> tls() const;
   void stop_accepting();
   void close_all();
 

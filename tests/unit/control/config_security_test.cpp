@@ -3,6 +3,7 @@
 
 #include "config_test_util.h"
 #include "evmesh/control/auth.h"
+#include "evmesh/control/effective_config.h"
 
 namespace evmesh::control {
 namespace {
@@ -122,6 +123,39 @@ TEST_F(SecurityConfigTest, TlsAndAdminAreChecked) {
   EXPECT_EQ(c.admin.principals, std::vector<std::string>{"ops"});
   auto overridden = load("", {{"admin.listen", "127.0.0.1:0"}, {"admin.principals", "'*'"}});
   EXPECT_TRUE(overridden.admin.enabled());
+}
+
+TEST_F(SecurityConfigTest, MqttTlsTakesTheSameKeys) {
+  write("x", "a.crt");
+  write("x", "a.key");
+  auto c = load("mqtt:\n  tls: {cert_file: " + file("a.crt") + ", key_file: " + file("a.key") + "}\n");
+  EXPECT_TRUE(c.mqtt.tls.enabled());
+  EXPECT_EQ(c.mqtt.tls.key_file, file("a.key"));
+  EXPECT_EQ(why("mqtt:\n  tls:\n    key_file: " + file("a.key") + "\n"),
+            "3: mqtt.tls: cert_file and key_file go together: set both (TLS) or neither (plaintext)");
+  EXPECT_EQ(why("mqtt:\n  tls:\n    ca_file: x\n"),
+            "3: mqtt.tls.ca_file: unknown key (mqtt.tls keys: cert_file, key_file, client_ca_file)");
+}
+
+TEST_F(SecurityConfigTest, AfterAReloadListenerKeysWaitForARestartButCertificatesDoNot) {
+  write("x", "a.crt");
+  write("x", "a.key");
+  write("x", "b.crt");
+  const auto tls = [&](const std::string& crt) {
+    return "  tls: {cert_file: " + file(crt) + ", key_file: " + file("a.key") + "}\n";
+  };
+  const auto running = load("http:\n  port: 8080\n" + tls("a.crt") + kSeedAcl);
+  const auto next = load("http:\n  port: 9999\n" + tls("b.crt") + "mqtt:\n  enabled: true\n");
+  const auto in_force = config_in_force(running, next);
+  EXPECT_EQ(in_force.http.port, 8080);                   // a restart
+  EXPECT_EQ(in_force.http.tls.cert_file, file("b.crt"));  // reloaded
+  EXPECT_FALSE(in_force.mqtt.enabled);
+  EXPECT_TRUE(in_force.acl.empty());                      // reloaded
+  EXPECT_EQ(pending_restart(in_force, next), (std::vector<std::string>{"http.port", "mqtt.enabled"}));
+  EXPECT_TRUE(pending_restart(next, next).empty());
+  // Turning TLS off is the listener's shape: a restart.
+  const auto plain = config_in_force(running, load("http:\n  port: 8080\n"));
+  EXPECT_EQ(plain.http.tls.cert_file, file("a.crt"));
 }
 
 }  // namespace

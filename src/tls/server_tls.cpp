@@ -1,11 +1,14 @@
-#include "tls.h"
+#include "server_tls.h"
+
+#include <fstream>
+#include <sstream>
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
 #include <fmt/format.h>
 
-namespace evmesh::http {
+namespace evmesh::tls {
 
 namespace ssl = boost::asio::ssl;
 
@@ -62,4 +65,59 @@ control::PeerCertificate peer_certificate(SSL* ssl) {
   return out;
 }
 
-}  // namespace evmesh::http
+namespace {
+
+// The bytes of the files that make the context, so a reload can tell whether
+// anything changed (a rotated certificate keeps its path).
+std::string fingerprint(const control::TlsConfig& tls) {
+  std::string all;
+  for (const auto* path : {&tls.cert_file, &tls.key_file, &tls.client_ca_file}) {
+    all += *path;
+    all.push_back('\0');
+    std::ifstream in(*path, std::ios::binary);
+    std::ostringstream text;
+    if (in) text << in.rdbuf();
+    all += text.str();
+    all.push_back('\0');
+  }
+  return control::hash_sha256(all);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const ServerTls::Loaded>> ServerTls::load(const control::TlsConfig& tls,
+                                                                 std::string_view key) {
+  auto loaded = std::make_shared<Loaded>();
+  loaded->config = tls;
+  if (!tls.enabled()) return loaded;
+  loaded->fingerprint = fingerprint(tls);
+  auto context = make_server_tls(tls, key);
+  if (!context) return std::unexpected(context.error());
+  loaded->context = std::move(*context);
+  return loaded;
+}
+
+Result<std::shared_ptr<ServerTls>> ServerTls::make(const control::TlsConfig& tls, std::string key) {
+  auto loaded = load(tls, key);
+  if (!loaded) return std::unexpected(loaded.error());
+  std::shared_ptr<ServerTls> out(new ServerTls(std::move(key)));
+  out->current_.store(std::move(*loaded));
+  return out;
+}
+
+Result<std::shared_ptr<const ServerTls::Loaded>> ServerTls::prepare(const control::TlsConfig& next) const {
+  const auto running = current_.load(std::memory_order_acquire);
+  // Plaintext <-> TLS is the listener's shape, not its certificate: a restart.
+  if (next.enabled() != running->config.enabled()) return nullptr;
+  if (!next.enabled()) return nullptr;
+  if (fingerprint(next) == running->fingerprint && next.cert_file == running->config.cert_file &&
+      next.key_file == running->config.key_file && next.client_ca_file == running->config.client_ca_file)
+    return nullptr;
+  return load(next, key_);
+}
+
+void ServerTls::install(std::shared_ptr<const Loaded> loaded) {
+  if (loaded) current_.store(std::move(loaded), std::memory_order_release);
+}
+
+}  // namespace evmesh::tls
