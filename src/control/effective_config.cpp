@@ -9,6 +9,15 @@ using nlohmann::json;
 
 json ms(std::chrono::milliseconds d) { return format_duration(d); }
 
+const char* commit_name(store::CommitPolicy p) {
+  switch (p) {
+    case store::CommitPolicy::group: return "group";
+    case store::CommitPolicy::interval: return "interval";
+    case store::CommitPolicy::none: return "none";
+  }
+  return "?";
+}
+
 json path_json(const std::filesystem::path& p) { return p.empty() ? json(nullptr) : json(p.string()); }
 
 json tls_json(const TlsConfig& t) {
@@ -80,6 +89,11 @@ json effective_config(const Config& c) {
        {{"threads", c.runtime.threads}, {"delivery_threads", c.runtime.delivery_threads},
         {"max_subscriptions", c.runtime.max_subscriptions},
         {"drain_timeout", ms(c.runtime.drain_timeout)}}},
+      {"store",
+       {{"data_dir", c.store.data_dir.string()}, {"commit", commit_name(c.store.commit)},
+        {"sync_interval", ms(c.store.sync_interval)}, {"retention", ms(c.store.retention)},
+        {"retention_bytes", c.store.retention_bytes}}},
+      {"dedup", {{"window", ms(c.dedup.window)}, {"max_keys", c.dedup.max_keys}}},
       {"log", {{"level", c.log.level}, {"format", c.log.format}}},
       {"auth", auth_json(c.auth, !c.acl.empty())},
       {"acl", acl_json(c.acl)},
@@ -109,6 +123,7 @@ Config config_in_force(const Config& running, const Config& next) {
   out.runtime = running.runtime;
   out.webhook = running.webhook;
   out.store = running.store;
+  out.dedup = running.dedup;
   out.log = running.log;
   out.mqtt_bridges = running.mqtt_bridges;
   out.reload = running.reload;

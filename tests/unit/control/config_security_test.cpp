@@ -145,13 +145,15 @@ TEST_F(SecurityConfigTest, AfterAReloadListenerKeysWaitForARestartButCertificate
     return "  tls: {cert_file: " + file(crt) + ", key_file: " + file("a.key") + "}\n";
   };
   const auto running = load("http:\n  port: 8080\n" + tls("a.crt") + kSeedAcl);
-  const auto next = load("http:\n  port: 9999\n" + tls("b.crt") + "mqtt:\n  enabled: true\n");
+  const auto next = load("http:\n  port: 9999\n" + tls("b.crt") + "mqtt:\n  enabled: true\n" +
+                         "dedup:\n  window: 10m\n");
   const auto in_force = config_in_force(running, next);
   EXPECT_EQ(in_force.http.port, 8080);                   // a restart
+  EXPECT_EQ(in_force.dedup.window.count(), 0);           // a restart
   EXPECT_EQ(in_force.http.tls.cert_file, file("b.crt"));  // reloaded
   EXPECT_FALSE(in_force.mqtt.enabled);
   EXPECT_TRUE(in_force.acl.empty());                      // reloaded
-  EXPECT_EQ(pending_restart(in_force, next), (std::vector<std::string>{"http.port", "mqtt.enabled"}));
+  EXPECT_EQ(pending_restart(in_force, next), (std::vector<std::string>{"dedup.window", "http.port", "mqtt.enabled"}));
   EXPECT_TRUE(pending_restart(next, next).empty());
   // Turning TLS off is the listener's shape: a restart.
   const auto plain = config_in_force(running, load("http:\n  port: 8080\n"));
