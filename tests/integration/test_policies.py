@@ -1,5 +1,12 @@
 """Policies at ingress (docs/policies.md): every action, evaluation order, key rotation and
-a consumer decrypting what a policy encrypted, with the real evmeshd, curl and evmeshctl."""
+a consumer decrypting what a policy encrypted, with the real evmeshd, curl and evmeshctl.
+
+Each action test, and the seed policy's (encrypt-fields, set-ttl, key rotation), runs on every
+ingress protocol: over HTTP (ActionsTest, SeedPolicyTest; curl for the seed policy), over gRPC
+(the *OverGrpcTest classes: the Broker Publish / PublishBatch RPCs with the CloudEvents protobuf,
+grpcio) and over MQTT 5 (the *OverMqttTest classes: binary mode, the attributes as user
+properties, QoS 1, the PUBACK reason code checked). Only the publishing differs (OverGrpc,
+OverMqtt); every assertion is on what the real webhook sink received."""
 
 import base64
 import datetime
@@ -12,6 +19,7 @@ import time
 import unittest
 
 from harness import EvmeshTestCase, built_binary, curl, wait_until
+from mqtt_clients import MQTT_SETS, Raw, connect, mqtt_port, p_str, p_user, props, publish
 
 SEED_POLICY = """
 policy:
@@ -47,6 +55,7 @@ def evmeshctl(*args, input=None):
 
 
 class PolicyCase(EvmeshTestCase):
+    """Publishes over HTTP; OverGrpc and OverMqtt publish the same events on their protocol."""
     start_daemon = False
 
     def start_with(self, policy, extra=""):
@@ -63,15 +72,90 @@ subscriptions:
 {extra}
 {policy}
 """
-        self.daemon = self.start_evmeshd(config)
+        self.daemon = self.start_evmeshd(config, self.sets)
+        self.connect()
         return self.daemon
 
+    def connect(self):
+        """Opens the protocol's client once the daemon is up (HTTP needs none)."""
+
+    @staticmethod
+    def attributes(id="1", source="/crm", type="com.company.customer.created", **extensions):
+        return {"specversion": "1.0", "id": id, "source": source, "type": type, **extensions}
+
     def publish(self, data, **attrs):
-        h = {"ce-specversion": "1.0", "ce-id": attrs.pop("id", "1"), "ce-source": attrs.pop("source", "/crm"),
-             "ce-type": attrs.pop("type", "com.company.customer.created"), "Content-Type": "application/json"}
-        for k, v in attrs.items():
-            h["ce-" + k] = v
+        h = {"ce-" + k: v for k, v in self.attributes(**attrs).items()}
+        h["Content-Type"] = "application/json"
         return self.daemon.request("POST", "/", json.dumps(data).encode(), h)
+
+    def publish_ok(self, data, **attrs):
+        """Publishes a JSON event and checks the publisher's acknowledgement."""
+        res = self.publish(data, **attrs)
+        self.assertEqual(res.status, 202, res)
+
+    def publish_batch_ok(self, events):
+        res = self.publish_batch(events)
+        self.assertEqual(res.status, 202, res)
+
+
+class OverGrpc:
+    """Mixin: publishes with the Broker Publish / PublishBatch RPCs (CloudEvents protobuf)."""
+    sets = ("grpc.enabled=true",)
+
+    def connect(self):
+        import grpc
+        from grpc_harness import GRPC_LISTENING, stubs
+        self.pb, pb_grpc, self.ce_pb = stubs()
+        port = wait_until(lambda: (m := GRPC_LISTENING.search(self.daemon.output())) and int(m.group(1)),
+                          10, what="grpc listening")
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        self.addCleanup(channel.close)
+        self.stub = pb_grpc.BrokerStub(channel)
+
+    def to_proto(self, attrs, data=None):
+        attrs = dict(attrs)
+        ev = self.ce_pb.CloudEvent(spec_version=attrs.pop("specversion"), id=attrs.pop("id"),
+                                   source=attrs.pop("source"), type=attrs.pop("type"))
+        if data is not None:
+            ev.text_data = json.dumps(data)
+            attrs["datacontenttype"] = "application/json"
+        for name, value in attrs.items():
+            ev.attributes[name].ce_string = value
+        return ev
+
+    def publish_ok(self, data, **attrs):
+        self.stub.Publish(self.pb.PublishRequest(event=self.to_proto(self.attributes(**attrs), data)),
+                          timeout=5)  # anything but OK raises
+
+    def publish_batch_ok(self, events):
+        batch = self.ce_pb.CloudEventBatch(events=[
+            self.to_proto({k: v for k, v in e.items() if k != "data"}, e.get("data")) for e in events])
+        res = self.stub.PublishBatch(self.pb.PublishBatchRequest(batch=batch), timeout=5)
+        self.assertEqual([r.code for r in res.results], [0] * len(events), res)
+
+
+class OverMqtt:
+    """Mixin: publishes to the MQTT listener, MQTT 5 binary mode (attributes as user properties,
+    Content Type application/json), QoS 1; the PUBACK must say success (0x00)."""
+    sets = MQTT_SETS
+
+    def connect(self):
+        self.mqtt = Raw(mqtt_port(self.daemon))
+        self.addCleanup(self.mqtt.close)
+        self.mqtt.send(connect("policy-publisher", version=5))
+        self.assertEqual(self.mqtt.recv().reason, 0)
+        self.pid = 0
+
+    def publish_ok(self, data, **attrs):
+        self.pid += 1
+        properties = props(p_str(0x03, "application/json"),
+                           *(p_user(k, v) for k, v in self.attributes(**attrs).items()))
+        self.mqtt.send(publish("policies/in", json.dumps(data), qos=1, pid=self.pid, properties=properties))
+        ack = self.mqtt.recv()
+        self.assertEqual((ack.type, ack.reason), (4, 0), ack.reason_string() if ack.type == 4 else ack)
+
+    def publish_batch_ok(self, events):
+        self.skipTest("MQTT has no batch: one event per PUBLISH (the other tests)")
 
 
 class SeedPolicyTest(PolicyCase):
@@ -82,14 +166,15 @@ class SeedPolicyTest(PolicyCase):
         self.keys = key_file(self.keys_path, "k1", "k1")
         self.start_with(SEED_POLICY, f"encryption:\n  key_file: {self.keys_path}\n")
 
-    def test_seed_policy_encrypts_and_sets_ttl_and_a_consumer_decrypts(self):
-        # the publisher is curl, as an operator would
-        body = json.dumps({"name": "Ann", "ssn": "123-45-6789", "email": "ann@example.com", "age": 41})
-        res = curl(["-X", "POST", self.daemon.url + "/",
-                    "-H", "ce-specversion: 1.0", "-H", "ce-id: c1", "-H", "ce-source: /crm",
-                    "-H", "ce-type: com.company.customer.created", "-H", "Content-Type: application/json",
-                    "-d", body])
+    def publish_ok(self, data, **attrs):
+        # over HTTP the publisher is curl, as an operator would
+        headers = [a for k, v in self.attributes(**attrs).items() for a in ("-H", f"ce-{k}: {v}")]
+        res = curl(["-X", "POST", self.daemon.url + "/", *headers, "-H", "Content-Type: application/json",
+                    "-d", json.dumps(data)])
         self.assertEqual(res.status, 202, res)
+
+    def test_seed_policy_encrypts_and_sets_ttl_and_a_consumer_decrypts(self):
+        self.publish_ok({"name": "Ann", "ssn": "123-45-6789", "email": "ann@example.com", "age": 41}, id="c1")
         got = self.sink.wait_for(1)[0]
         data = got.json()
         self.assertEqual(data["name"], "Ann")
@@ -119,13 +204,13 @@ class SeedPolicyTest(PolicyCase):
         self.assertIn("authentication failed", out.stderr)
 
     def test_condition_false_leaves_the_event_alone(self):
-        self.assertEqual(self.publish({"name": "Bob"}, type="org.other.created").status, 202)
+        self.publish_ok({"name": "Bob"}, type="org.other.created")
         got = self.sink.wait_for(1)[0]
         self.assertEqual(got.json(), {"name": "Bob"})
         self.assertIsNone(got.ce("expirytime"))
 
     def test_key_rotation(self):
-        self.assertEqual(self.publish({"ssn": "old"}, id="a").status, 202)
+        self.publish_ok({"ssn": "old"}, id="a")
         old = self.sink.wait_for(1)[0].json()
         self.assertEqual(old["ssn"]["kid"], "k1")
         # rotate: k2 becomes active, k1 stays for decryption; SIGHUP reloads
@@ -135,7 +220,7 @@ class SeedPolicyTest(PolicyCase):
         self.daemon.wait_for_log(r"reload \(.*\): config applied")
 
         def rotated():
-            self.publish({"ssn": "new"}, id="probe")
+            self.publish_ok({"ssn": "new"}, id="probe")
             return self.sink.wait_for(self.sink.count() or 1)[-1].json()["ssn"]["kid"] == "k2"
         wait_until(rotated, what="events encrypted under k2")
         new = self.sink.wait_for(2)[-1].json()
@@ -186,32 +271,32 @@ class ActionsTest(PolicyCase):
         self.start_with(ACTIONS)
 
     def test_redact_fields_nested_and_top_level(self):
-        self.assertEqual(self.publish({"card": {"number": "4111", "exp": "12/30"}, "cvv": 123}, type="pay").status, 202)
+        self.publish_ok({"card": {"number": "4111", "exp": "12/30"}, "cvv": 123}, type="pay")
         self.assertEqual(self.sink.wait_for(1)[0].json(),
                          {"card": {"number": "[REDACTED]", "exp": "12/30"}, "cvv": "[REDACTED]"})
 
     def test_drop_is_acknowledged_and_routed_nowhere(self):
-        self.assertEqual(self.publish({}, type="noise").status, 202)
+        self.publish_ok({}, type="noise")
         self.assertNoDelivery(self.sink)
 
     def test_set_and_remove_extension(self):
-        self.assertEqual(self.publish({}, type="t", source="/shop/eu", secret="s3").status, 202)
+        self.publish_ok({}, type="t", source="/shop/eu", secret="s3")
         got = self.sink.wait_for(1)[0]
         self.assertEqual(got.ce("region"), "eu")
         self.assertIsNone(got.ce("secret"))
 
     def test_rules_see_the_event_as_transformed_so_far(self):
         # rename-type runs first; the next rule's condition matches the new type
-        self.assertEqual(self.publish({}, type="legacy.order", source="/old").status, 202)
+        self.publish_ok({}, type="legacy.order", source="/old")
         got = self.sink.wait_for(1)[0]
         self.assertEqual(got.ce("type"), "com.example.order.created")
         self.assertEqual(got.ce("source"), "/orders")
 
     def test_route_to_a_named_subscription(self):
-        self.assertEqual(self.publish({"n": 1}, type="t", subject="vip-42").status, 202)
+        self.publish_ok({"n": 1}, type="t", subject="vip-42")
         self.assertEqual(self.audit.wait_for(1)[0].json(), {"n": 1})
         self.assertEqual(self.sink.wait_for(1)[0].json(), {"n": 1})  # normal routing too
-        self.assertEqual(self.publish({"n": 2}, type="t", subject="plain").status, 202)
+        self.publish_ok({"n": 2}, type="t", subject="plain")
         self.sink.wait_for(2)
         time.sleep(0.3)
         self.assertEqual(self.audit.count(), 1, self.audit.requests)
@@ -220,12 +305,27 @@ class ActionsTest(PolicyCase):
         batch = [{"specversion": "1.0", "id": "b1", "source": "/x", "type": "pay", "data": {"cvv": 1}},
                  {"specversion": "1.0", "id": "b2", "source": "/x", "type": "noise"},
                  {"specversion": "1.0", "id": "b3", "source": "/x", "type": "other", "data": {"cvv": 1}}]
-        res = self.publish_batch(batch)
-        self.assertEqual(res.status, 202, res)
+        self.publish_batch_ok(batch)
         got = sorted(self.sink.wait_for(2), key=lambda r: r.ce("id"))
         self.assertEqual([r.ce("id") for r in got], ["b1", "b3"])
         self.assertEqual(got[0].json(), {"cvv": "[REDACTED]"})
         self.assertEqual(got[1].json(), {"cvv": 1})
+
+
+class ActionsOverGrpcTest(OverGrpc, ActionsTest):
+    pass
+
+
+class ActionsOverMqttTest(OverMqtt, ActionsTest):
+    pass
+
+
+class SeedPolicyOverGrpcTest(OverGrpc, SeedPolicyTest):
+    pass
+
+
+class SeedPolicyOverMqttTest(OverMqtt, SeedPolicyTest):
+    pass
 
 
 class BadPolicyConfigTest(unittest.TestCase):
