@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import urllib.parse
 
-from harness import Daemon, Response, built_binary
+from harness import Daemon, EvmeshTestCase, Response, built_binary
 
 
 def openssl(*args, cwd):
@@ -115,6 +115,23 @@ def https_request(port, method, path, context, body=None, headers=None, timeout=
 
 def query(**params):
     return urllib.parse.urlencode(params)
+
+
+class PkiTestCase(EvmeshTestCase):
+    """A test case with its own throw-away CA and certificates (`self.pki`), made once per
+    class; each test starts the daemons it needs."""
+
+    start_daemon = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.pki = Pki()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pki.close()
+        super().tearDownClass()
 
 
 class TlsDaemon(Daemon):

@@ -9,23 +9,13 @@ import unittest
 
 import paho.mqtt.client as paho
 
-from harness import EvmeshTestCase
 from mqtt_clients import MQTT_SETS, Raw, connect, mqtt_port
-from security_harness import Pki, hash_key
+from security_harness import PkiTestCase, hash_key
 
 DEVICE_KEY = "device-key-0123456789"
 
 
-class MqttTls(EvmeshTestCase):
-    start_daemon = False
-
-    @classmethod
-    def setUpClass(cls):
-        cls.pki = Pki()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pki.close()
+class MqttTls(PkiTestCase):
 
     def setUp(self):
         super().setUp()

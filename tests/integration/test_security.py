@@ -13,7 +13,7 @@ import jwt  # python3-jwt
 
 from harness import Daemon, EvmeshTestCase, binary_headers, built_binary, event, request, wait_until
 from test_docs_examples import fenced_block_after, read_doc, run_shell
-from security_harness import (Pki, TlsDaemon, bearer, evmeshctl, hash_key, https_request, query,
+from security_harness import (PkiTestCase, TlsDaemon, bearer, evmeshctl, hash_key, https_request, query,
                               tls_context)
 
 PAY_KEY, OPS_KEY, ADMIN_KEY = "pay-key-0123456789", "ops-key-0123456789", "admin-key-0123456789"
@@ -235,16 +235,7 @@ class HashKeyCli(unittest.TestCase):
         self.assertIn("unexpected argument 'b'", out.stderr)
 
 
-class JwtAuth(EvmeshTestCase):
-    start_daemon = False
-
-    @classmethod
-    def setUpClass(cls):
-        cls.pki = Pki()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pki.close()
+class JwtAuth(PkiTestCase):
 
     def setUp(self):
         super().setUp()
@@ -316,16 +307,7 @@ def forge_hs256(claims, secret):
     return f"{head}.{body}.{b64(sig)}"
 
 
-class TlsAndMtls(EvmeshTestCase):
-    start_daemon = False
-
-    @classmethod
-    def setUpClass(cls):
-        cls.pki = Pki()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pki.close()
+class TlsAndMtls(PkiTestCase):
 
     def setUp(self):
         super().setUp()

@@ -14,9 +14,9 @@ import unittest
 
 import paho.mqtt.client as paho
 
-from harness import EvmeshTestCase, binary_headers, wait_until
+from harness import binary_headers, wait_until
 from mqtt_clients import MQTT_SETS, mqtt_port
-from security_harness import Pki, TlsDaemon, bearer, evmeshctl, hash_key, https_request, tls_context
+from security_harness import PkiTestCase, TlsDaemon, bearer, evmeshctl, hash_key, https_request, tls_context
 
 ADMIN_KEY = "admin-key-0123456789"
 ADMIN_LISTENING = re.compile(r"admin listening on 127\.0\.0\.1:(\d+)")
@@ -28,17 +28,11 @@ def der(path):
         return ssl.PEM_cert_to_DER_cert(f.read())
 
 
-class CertificateRotation(EvmeshTestCase):
-    start_daemon = False
-
+class CertificateRotation(PkiTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.pki = Pki()
+        super().setUpClass()
         cls.pki.server_cert("rotated", "/O=Rotated/CN=127.0.0.1")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pki.close()
 
     def setUp(self):
         super().setUp()
