@@ -212,6 +212,18 @@ class WebhookSinkTest : public ::testing::Test {
     std::lock_guard lock(state->mutex);
     return state->got;
   }
+  // Every one of `got` is a retry without a status, in id order 0.., and its error
+  // names `cause`.
+  static void expect_retried_in_order(const std::vector<std::pair<std::string, DeliveryOutcome>>& got,
+                                      std::size_t n, const std::string& cause) {
+    ASSERT_EQ(got.size(), n);
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(got[i].first, std::to_string(i));
+      EXPECT_EQ(got[i].second.kind, Kind::retry);
+      EXPECT_EQ(got[i].second.status, 0);
+      EXPECT_NE(got[i].second.error.find(cause), std::string::npos) << got[i].second.error;
+    }
+  }
   static std::vector<std::string> id_range(int first, int n) {
     std::vector<std::string> out;
     for (int i = first; i < first + n; ++i) out.push_back(std::to_string(i));
@@ -638,14 +650,7 @@ TEST_F(WebhookSinkTest, PipelinedSinkAnsweringConnectionCloseGetsOneRequestAtATi
 TEST_F(WebhookSinkTest, PipelinedFreshConnectionDroppedWithoutAnswerFailsEveryRequestInOrder) {
   server_.script({Reply{.drop = true}});
   auto sink = pipelined_sink(8);
-  auto got = deliver_ordered(*sink, 3);
-  ASSERT_EQ(got.size(), 3u);
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(got[i].first, std::to_string(i));
-    EXPECT_EQ(got[i].second.kind, Kind::retry);
-    EXPECT_EQ(got[i].second.status, 0);
-    EXPECT_NE(got[i].second.error.find("127.0.0.1:"), std::string::npos) << got[i].second.error;
-  }
+  expect_retried_in_order(deliver_ordered(*sink, 3), 3, "127.0.0.1:");
 }
 
 TEST_F(WebhookSinkTest, PipelinedRequestsDroppedByAReusedConnectionGoAgainOnAFreshOne) {
@@ -669,14 +674,7 @@ TEST_F(WebhookSinkTest, PipelinedSendsToAClosedPortFailInOrder) {
   auto port = probe.local_endpoint().port();
   probe.close();
   auto sink = pipelined_sink(8, "http://127.0.0.1:" + std::to_string(port) + "/hook");
-  auto got = deliver_ordered(*sink, 3);
-  ASSERT_EQ(got.size(), 3u);
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(got[i].first, std::to_string(i));
-    EXPECT_EQ(got[i].second.kind, Kind::retry);
-    EXPECT_EQ(got[i].second.status, 0);
-    EXPECT_NE(got[i].second.error.find("failed"), std::string::npos) << got[i].second.error;
-  }
+  expect_retried_in_order(deliver_ordered(*sink, 3), 3, "failed");
 }
 
 TEST_F(WebhookSinkTest, PipelinedSlowAnswerTimesOutTheOldestAndResendsTheRest) {
