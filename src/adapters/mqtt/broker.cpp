@@ -95,7 +95,7 @@ void Broker::detach(const SessionPtr& s, const Connection* conn, std::uint32_t e
       s->expiry_interval = expiry;
       generation = ++s->generation;
       // QoS 0 messages are not kept for a detached session (4.1).
-      std::erase_if(s->queue, [](const Delivery& d) { return d.qos == 0; });
+      s->queue.erase_if([](const Delivery& d) { return d.qos == 0; });
       waiters = s->take_waiters(0, true);  // offline: what does not fit is dropped
     }
   }

@@ -14,8 +14,13 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 namespace {
-// Idle connections are the common case (devices): they keep a small read buffer,
-// which doubles while a burst or a large packet needs it and shrinks back after.
+// Reading (plain TCP): an idle connection holds no read buffer. It waits for the
+// socket to become readable, reads into its thread's scratch buffer, handles the
+// whole packets there and keeps only an incomplete packet's bytes (rbuf_), sized to
+// them. TLS reads through OpenSSL's own buffering: a buffer that doubles while a
+// burst or a large packet needs it and shrinks back after.
+constexpr std::size_t kScratch = 64 * 1024;
+constexpr int kReadsPerTurn = 4;  // reads in one go while the socket keeps the buffer full
 constexpr std::size_t kReadChunk = 1024;
 constexpr std::size_t kKeepWhenIdle = 4 * 1024;
 constexpr std::size_t kMaxReadChunk = 64 * 1024;
@@ -24,11 +29,15 @@ constexpr std::size_t kMaxReadChunk = 64 * 1024;
 constexpr std::size_t kMaxOutboxBytes = 1024 * 1024;
 // A slow subscriber being disconnected gets this long to take its DISCONNECT.
 constexpr std::chrono::seconds kCloseGrace{1};
+
+char* scratch() {
+  thread_local std::unique_ptr<char[]> buffer(new char[kScratch]);
+  return buffer.get();
 }
+}  // namespace
 
 Connection::Connection(Transport socket, std::shared_ptr<ServerContext> ctx)
     : socket_(std::move(socket)), ctx_(std::move(ctx)), keepalive_(socket_.get_executor()),
-      slow_(socket_.get_executor()),
       id_(ctx_->next_connection_id++) {
   ++ctx_->connections;
 }
@@ -42,27 +51,55 @@ std::string Connection::tag() const {
 void Connection::start() {
   error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);  // latency must not wait on Nagle
+  if (socket_.reads_on_demand()) socket_.socket().non_blocking(true, ec);  // read_now() must not block
   asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
     self->arm_keepalive(self->ctx_->limits.connect_timeout);
     self->do_read();
   });
 }
 
+// One timer per connection with a lazy deadline (as the HTTP sessions do): a packet
+// moves the deadline on; the timer re-arms only when it fires early, so a busy
+// connection does not cancel and re-arm a wait for every read.
 void Connection::arm_keepalive(std::chrono::milliseconds after) {
-  keepalive_.expires_after(after);
-  keepalive_.async_wait([self = shared_from_this()](const error_code& ec) {
-    if (ec || self->closed_) return;
-    if (self->version_ == 0) {
-      self->ctx_->log->debug("{}: no CONNECT within the connect timeout; closing", self->tag());
-      self->close_now();
-      return;
-    }
-    self->fail(reason::keep_alive_timeout, "no packet within 1.5 x the keep alive; closing");
+  keepalive_deadline_ = Clock::now() + after;
+  if (!keepalive_armed_ || keepalive_deadline_ < keepalive_.expiry()) wait_keepalive();
+}
+
+void Connection::stop_keepalive() {
+  keepalive_deadline_ = Clock::time_point::max();
+  keepalive_armed_ = false;
+  ++keepalive_generation_;
+  keepalive_.cancel();
+}
+
+void Connection::wait_keepalive() {
+  keepalive_armed_ = true;
+  keepalive_.expires_at(keepalive_deadline_);  // cancels a wait for a later deadline
+  keepalive_.async_wait([self = shared_from_this(), generation = ++keepalive_generation_](const error_code&) {
+    if (generation != self->keepalive_generation_) return;  // replaced or stopped
+    self->keepalive_armed_ = false;
+    self->on_keepalive();
   });
+}
+
+void Connection::on_keepalive() {
+  if (closed_ || keepalive_deadline_ == Clock::time_point::max()) return;
+  if (Clock::now() < keepalive_deadline_) return wait_keepalive();
+  if (version_ == 0) {
+    ctx_->log->debug("{}: no CONNECT within the connect timeout; closing", tag());
+    close_now();
+    return;
+  }
+  fail(reason::keep_alive_timeout, "no packet within 1.5 x the keep alive; closing");
 }
 
 void Connection::do_read() {
   if (closing_ || closed_) return;
+  if (socket_.reads_on_demand()) {
+    socket_.async_wait_readable([self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
+    return;
+  }
   // Grow when the last read filled all the room (more is waiting) or room is short.
   if ((last_read_full_ && rbuf_.size() < kMaxReadChunk) || rbuf_.size() - rlen_ < kReadChunk / 2)
     rbuf_.resize(std::max(rbuf_.size() * 2, rlen_ + kReadChunk));
@@ -70,19 +107,79 @@ void Connection::do_read() {
                           [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
 }
 
+void Connection::on_readable(const error_code& ec) {
+  if (closed_) return;
+  if (ec) return read_failed(ec);
+  for (int turn = 0; turn < kReadsPerTurn; ++turn) {
+    const auto r = read_now();
+    if (r == ReadOutcome::stop) return;  // closing, or paused: unpause() reads on
+    if (pauses_ > 0) {
+      stop_keepalive();
+      return;
+    }
+    if (r == ReadOutcome::drained) break;
+  }
+  do_read();
+}
+
+// Reads what the socket has into the scratch buffer, after the bytes of an incomplete
+// packet, handles the whole packets there and keeps the rest in rbuf_. A packet
+// larger than the scratch buffer is read straight into rbuf_, sized for it.
+Connection::ReadOutcome Connection::read_now() {
+  error_code ec;
+  std::size_t n = 0, room = 0;
+  if (want_ > kScratch || rlen_ >= kScratch) {  // a large packet
+    if (rbuf_.size() == rlen_) rbuf_.resize(rlen_ + kReadChunk);
+    room = rbuf_.size() - rlen_;
+    n = socket_.read_now(asio::buffer(rbuf_.data() + rlen_, room), ec);
+    if (!ec) {
+      rlen_ += n;
+      if (!process_frames()) return ReadOutcome::stop;
+      if (rlen_ == 0) std::vector<char>().swap(rbuf_);
+    }
+  } else {
+    char* buf = scratch();
+    if (rlen_) std::memcpy(buf, rbuf_.data(), rlen_);
+    room = kScratch - rlen_;
+    n = socket_.read_now(asio::buffer(buf + rlen_, room), ec);
+    if (!ec) {
+      const auto have = rlen_ + n;
+      const auto used = handle_frames(std::string_view(buf, have));
+      if (closing_ || closed_) return ReadOutcome::stop;
+      // Keep the bytes not handled: an incomplete packet (with room for all of it) or,
+      // while paused, whole packets.
+      rlen_ = have - used;
+      if (rlen_ == 0) {
+        std::vector<char>().swap(rbuf_);
+      } else {
+        rbuf_.assign(buf + used, buf + have);
+        if (want_ > rlen_) rbuf_.resize(want_);
+      }
+    }
+  }
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return ReadOutcome::drained;
+  if (ec) {
+    read_failed(ec);
+    return ReadOutcome::stop;
+  }
+  if (keepalive_span_.count() > 0 && version_ != 0) arm_keepalive(keepalive_span_);
+  return n < room ? ReadOutcome::drained : ReadOutcome::more;  // a short read: the socket is empty
+}
+
+void Connection::read_failed(const error_code& ec) {
+  if (ec != asio::error::eof && ec != asio::error::operation_aborted)
+    ctx_->log->debug("{}: read failed: {}", tag(), ec.message());
+  close_now();
+}
+
 void Connection::on_read(const error_code& ec, std::size_t n) {
   if (closed_) return;
-  if (ec) {
-    if (ec != asio::error::eof && ec != asio::error::operation_aborted)
-      ctx_->log->debug("{}: read failed: {}", tag(), ec.message());
-    close_now();
-    return;
-  }
+  if (ec) return read_failed(ec);
   last_read_full_ = rlen_ + n == rbuf_.size();
   rlen_ += n;
   if (!process_frames()) return;
   if (pauses_ > 0) {  // unpause() reads on
-    keepalive_.cancel();
+    stop_keepalive();
     return;
   }
   if (rlen_ == 0 && n < kReadChunk && rbuf_.size() > kKeepWhenIdle) {  // a trickle again: give the burst buffer back
@@ -96,6 +193,7 @@ void Connection::on_read(const error_code& ec, std::size_t n) {
 void Connection::unpause() {
   if (--pauses_ > 0 || closing_ || closed_) return;
   if (!process_frames() || pauses_ > 0) return;  // what was read meanwhile may pause again
+  if (rlen_ == 0 && socket_.reads_on_demand()) std::vector<char>().swap(rbuf_);
   if (keepalive_span_.count() > 0) arm_keepalive(keepalive_span_);
   do_read();
 }
@@ -117,9 +215,10 @@ void Connection::check_slow() {
   }
   if (!since) return;  // drained meanwhile
   const auto timeout = ctx_->broker->limits().slow_subscriber_timeout;
+  if (!slow_) slow_ = std::make_unique<asio::steady_timer>(socket_.get_executor());  // rare: only slow subscribers
   if (Clock::now() < *since + timeout) {
-    slow_.expires_at(*since + timeout);
-    slow_.async_wait([self = shared_from_this()](const error_code& ec) {
+    slow_->expires_at(*since + timeout);
+    slow_->async_wait([self = shared_from_this()](const error_code& ec) {
       if (!ec) self->check_slow();
     });
     return;
@@ -129,20 +228,31 @@ void Connection::check_slow() {
   fail(reason::quota_exceeded, "slow subscriber: the queue stayed full for " + std::to_string(timeout.count()) +
                                    " ms (mqtt.slow_subscriber_timeout)");
   // A client that reads nothing never takes the DISCONNECT: close anyway.
-  slow_.expires_after(kCloseGrace);
-  slow_.async_wait([self = shared_from_this()](const error_code& ec) {
+  slow_->expires_after(kCloseGrace);
+  slow_->async_wait([self = shared_from_this()](const error_code& ec) {
     if (!ec) self->close_now();
   });
 }
 
 bool Connection::process_frames() {
+  const auto used = handle_frames(std::string_view(rbuf_.data(), rlen_));
+  if (used) {
+    std::memmove(rbuf_.data(), rbuf_.data() + used, rlen_ - used);
+    rlen_ -= used;
+  }
+  if (rbuf_.size() < want_) rbuf_.resize(want_);  // one read can take the rest
+  return !closing_ && !closed_;
+}
+
+std::size_t Connection::handle_frames(std::string_view data) {
   std::size_t pos = 0;
+  want_ = 0;
   while (!closing_ && !closed_ && pauses_ == 0) {
-    std::string_view avail(rbuf_.data() + pos, rlen_ - pos);
+    auto avail = data.substr(pos);
     auto header = parse_frame_header(avail);
     if (!header) {
       fail(header.error().reason, header.error().message);
-      return false;
+      break;
     }
     if (!*header) break;
     const auto& h = **header;
@@ -150,10 +260,10 @@ bool Connection::process_frames() {
     if (total > ctx_->limits.max_packet_bytes) {
       fail(reason::packet_too_large, "a packet of " + std::to_string(total) + " bytes exceeds the maximum of " +
                                          std::to_string(ctx_->limits.max_packet_bytes));
-      return false;
+      break;
     }
     if (avail.size() < total) {
-      if (rbuf_.size() < total) rbuf_.resize(total);  // one read can take the rest
+      want_ = total;
       break;
     }
     auto packet = decode_packet(h.first, avail.substr(h.header_size, h.remaining), version_);
@@ -163,15 +273,11 @@ bool Connection::process_frames() {
         refuse_connect(packet.error());
       else
         fail(packet.error().reason, packet.error().message);
-      return false;
+      break;
     }
     handle(std::move(*packet));
   }
-  if (pos) {
-    std::memmove(rbuf_.data(), rbuf_.data() + pos, rlen_ - pos);
-    rlen_ -= pos;
-  }
-  return !closing_ && !closed_;
+  return pos;
 }
 
 void Connection::handle(Packet&& p) {
@@ -310,6 +416,7 @@ void Connection::flush() {
       if (d.qos > 0) session_->inflight.emplace(pid, Inflight{std::move(d), false});
       session_->queue.pop_front();
     }
+    session_->queue.release_if_empty();
     waiters = session_->take_waiters(ctx_->broker->limits().max_queued_messages / 2);
   }
   for (const auto& w : waiters) w->room();
@@ -397,8 +504,8 @@ void Connection::close_now() {
   if (closed_) return;
   closed_ = true;
   closing_ = true;
-  keepalive_.cancel();
-  slow_.cancel();
+  stop_keepalive();
+  if (slow_) slow_->cancel();
   error_code ec;
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);

@@ -55,11 +55,24 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
  private:
   friend struct Handlers;
   // Reading
+  // Plain TCP: wait for readable, read_now() (no buffer held while idle). TLS:
+  // async_read_some into rbuf_.
+  enum class ReadOutcome { drained, more, stop };
   void do_read();
+  void on_readable(const boost::system::error_code& ec);
+  ReadOutcome read_now();
   void on_read(const boost::system::error_code& ec, std::size_t n);
-  bool process_frames();  // false when the connection is closing
+  void read_failed(const boost::system::error_code& ec);
+  bool process_frames();  // rbuf_; false when the connection is closing
+  // Handles the whole packets at the front of `data` until the connection pauses or
+  // closes; returns the bytes used. want_: the size of the incomplete packet next.
+  std::size_t handle_frames(std::string_view data);
   void handle(Packet&& p);
+  // Keep-alive (and the connect timeout): one timer, a lazy deadline.
   void arm_keepalive(std::chrono::milliseconds after);
+  void stop_keepalive();
+  void wait_keepalive();
+  void on_keepalive();
   void pause() { ++pauses_; }
   void unpause();  // the last pause ended: read on
   void check_slow();
@@ -116,13 +129,19 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
   Transport socket_;  // plain TCP or TLS (mqtt.tls)
   std::shared_ptr<ServerContext> ctx_;
   boost::asio::steady_timer keepalive_;
-  boost::asio::steady_timer slow_;  // slow_subscriber_timeout, then the close grace
+  Clock::time_point keepalive_deadline_ = Clock::time_point::max();
+  std::uint32_t keepalive_generation_ = 0;  // a wait that is not the latest gives up
+  bool keepalive_armed_ = false;
+  // slow_subscriber_timeout, then the close grace; made for a slow subscriber only.
+  std::unique_ptr<boost::asio::steady_timer> slow_;
   std::uint64_t id_;
   std::string client_id_;
 
+  // Bytes read but not handled yet (plain TCP: empty while idle, see do_read).
   std::vector<char> rbuf_;
   std::size_t rlen_ = 0;
-  bool last_read_full_ = false;
+  std::size_t want_ = 0;  // the incomplete packet's size, once its header is in
+  bool last_read_full_ = false;  // TLS: grow the buffer
 
   struct Chunk {
     std::string head;
@@ -154,7 +173,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
   bool problem_info_ = true;             // 5.0 Request Problem Information
   std::unordered_map<std::uint16_t, std::string> inbound_aliases_;
   std::string auth_method_;                         // CONNECT's; empty: none
-  std::optional<Connect> pending_connect_;          // waiting for its AUTH exchange to end
+  std::unique_ptr<Connect> pending_connect_;        // waiting for its AUTH exchange to end (rare: out of line)
   std::unique_ptr<control::ScramServer> scram_;     // the exchange in progress
   std::uint16_t client_alias_maximum_ = 0;  // 5.0 CONNECT Topic Alias Maximum
   std::unordered_map<std::string, std::uint16_t> outbound_aliases_;

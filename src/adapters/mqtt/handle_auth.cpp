@@ -43,7 +43,7 @@ void Connection::start_auth(Connect&& c) {
     ctx_->access->refuse_login(scram_->user(), "mqtt", first.error());
     return refuse_connack(reason::not_authorized, 0, "SCRAM-SHA-256: " + first.error());
   }
-  pending_connect_ = std::move(c);
+  pending_connect_ = std::make_unique<Connect>(std::move(c));
   send_auth(reason::continue_authentication, std::move(*first));
 }
 

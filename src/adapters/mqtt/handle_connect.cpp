@@ -141,7 +141,7 @@ void Connection::accept_connect(Connect&& c, std::optional<std::string> auth_rep
   if (keepalive_span_.count() > 0)
     arm_keepalive(keepalive_span_);
   else
-    keepalive_.cancel();
+    stop_keepalive();
   if (attached.present) resend_inflight();
   flush();
   check_slow();  // a resumed session may be full with publishers waiting on it

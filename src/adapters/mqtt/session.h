@@ -43,6 +43,33 @@ class RoomWaiter {
 };
 using RoomWaiterPtr = std::shared_ptr<RoomWaiter>;
 
+// The deliveries a session has not sent yet. An empty std::deque already holds a
+// block of ~600 bytes; most sessions (idle devices, publishers) never queue, so the
+// deque exists only from the first delivery on.
+class DeliveryQueue {
+ public:
+  bool empty() const { return !q_ || q_->empty(); }
+  std::size_t size() const { return q_ ? q_->size() : 0; }
+  Delivery& front() { return q_->front(); }
+  void pop_front() { q_->pop_front(); }
+  void push_back(Delivery d) {
+    if (!q_) q_ = std::make_unique<std::deque<Delivery>>();
+    q_->push_back(std::move(d));
+  }
+  void clear() { q_.reset(); }
+  // Gives the block back once drained: a subscriber that goes quiet holds nothing.
+  void release_if_empty() {
+    if (q_ && q_->empty()) q_.reset();
+  }
+  template <typename Pred>
+  void erase_if(Pred pred) {
+    if (q_) std::erase_if(*q_, pred);
+  }
+
+ private:
+  std::unique_ptr<std::deque<Delivery>> q_;
+};
+
 struct Inflight {
   Delivery delivery;
   bool released = false;  // QoS 2: PUBREC received, PUBREL sent
@@ -62,7 +89,7 @@ class Session {
   std::mutex mutex;
   // All below guarded by `mutex`.
   std::map<std::string, SubscriptionRecord> subscriptions;  // key: the filter as subscribed
-  std::deque<Delivery> queue;                 // not sent yet
+  DeliveryQueue queue;                        // not sent yet
   std::map<std::uint16_t, Inflight> inflight;  // sent, not acknowledged
   std::set<std::uint16_t> inbound_qos2;       // PUBREC sent, PUBREL awaited
   std::weak_ptr<Connection> connection;

@@ -8,6 +8,9 @@
 // syscall; a connection writes many small PUBLISH heads, so up to 16 KiB of the list
 // is copied into one record. Connection keeps one write in flight, which makes the
 // single staging buffer safe.
+//
+// Memory: a plain connection carries only the socket; everything TLS needs sits in
+// one block allocated for TLS connections alone (idle devices are the common case).
 #pragma once
 
 #include <algorithm>
@@ -34,13 +37,17 @@ class Transport {
   // After a finished handshake. `context` is kept alive as long as the stream.
   Transport(std::unique_ptr<Tls> tls, std::shared_ptr<boost::asio::ssl::context> context,
             control::PeerCertificate peer)
-      : plain_(tls->get_executor()), context_(std::move(context)), tls_(std::move(tls)), peer_(std::move(peer)) {}
+      : plain_(tls->get_executor()),
+        tls_(std::make_unique<TlsState>(TlsState{std::move(context), std::move(tls), std::move(peer), {}})) {}
 
   executor_type get_executor() { return plain_.get_executor(); }
-  tcp::socket& socket() { return tls_ ? tls_->next_layer() : plain_; }
+  tcp::socket& socket() { return tls_ ? tls_->stream->next_layer() : plain_; }
   bool secure() const { return tls_ != nullptr; }
   // The verified client certificate (empty without TLS or without a certificate).
-  const control::PeerCertificate& peer_certificate() const { return peer_; }
+  const control::PeerCertificate& peer_certificate() const {
+    static const control::PeerCertificate none;
+    return tls_ ? tls_->peer : none;
+  }
 
   template <typename Option>
   void set_option(const Option& option, boost::system::error_code& ec) {
@@ -50,33 +57,50 @@ class Transport {
   void shutdown(tcp::socket::shutdown_type what, boost::system::error_code& ec) { socket().shutdown(what, ec); }
   void close(boost::system::error_code& ec) { socket().close(ec); }
 
+  // Plain TCP only (reads_on_demand()): wait until bytes can be read, then take them
+  // with read_now() — so a silent peer needs no read buffer. TLS cannot: OpenSSL may
+  // hold decrypted bytes the socket no longer signals.
+  bool reads_on_demand() const { return !tls_; }
+  template <typename Handler>
+  void async_wait_readable(Handler&& handler) {
+    plain_.async_wait(tcp::socket::wait_read, std::forward<Handler>(handler));
+  }
+  // Non-blocking (the socket is set so): would_block when nothing is there.
+  std::size_t read_now(const boost::asio::mutable_buffer& buffer, boost::system::error_code& ec) {
+    return plain_.read_some(buffer, ec);
+  }
+
   template <typename Buffers, typename Handler>
   void async_read_some(const Buffers& buffers, Handler&& handler) {
-    if (tls_) tls_->async_read_some(buffers, std::forward<Handler>(handler));
+    if (tls_) tls_->stream->async_read_some(buffers, std::forward<Handler>(handler));
     else plain_.async_read_some(buffers, std::forward<Handler>(handler));
   }
   template <typename Buffers, typename Handler>
   void async_write_some(const Buffers& buffers, Handler&& handler) {
     if (!tls_) return plain_.async_write_some(buffers, std::forward<Handler>(handler));
     // The bytes written of the staged prefix are the bytes consumed from `buffers`.
-    staging_.clear();
+    auto& staging = tls_->staging;
+    staging.clear();
     for (auto it = boost::asio::buffer_sequence_begin(buffers);
-         it != boost::asio::buffer_sequence_end(buffers) && staging_.size() < kRecord; ++it) {
+         it != boost::asio::buffer_sequence_end(buffers) && staging.size() < kRecord; ++it) {
       const boost::asio::const_buffer b(*it);
-      const auto n = std::min(b.size(), kRecord - staging_.size());
+      const auto n = std::min(b.size(), kRecord - staging.size());
       const auto* p = static_cast<const char*>(b.data());
-      staging_.insert(staging_.end(), p, p + n);
+      staging.insert(staging.end(), p, p + n);
     }
-    tls_->async_write_some(boost::asio::buffer(staging_), std::forward<Handler>(handler));
+    tls_->stream->async_write_some(boost::asio::buffer(staging), std::forward<Handler>(handler));
   }
 
  private:
   static constexpr std::size_t kRecord = 16 * 1024;  // a TLS record's payload
+  struct TlsState {
+    std::shared_ptr<boost::asio::ssl::context> context;
+    std::unique_ptr<Tls> stream;
+    control::PeerCertificate peer;
+    std::vector<char> staging;
+  };
   tcp::socket plain_;  // with TLS: unused (holds only the executor)
-  std::shared_ptr<boost::asio::ssl::context> context_;
-  std::unique_ptr<Tls> tls_;
-  control::PeerCertificate peer_;
-  std::vector<char> staging_;
+  std::unique_ptr<TlsState> tls_;
 };
 
 }  // namespace evmesh::mqtt
