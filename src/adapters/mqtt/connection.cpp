@@ -37,7 +37,7 @@ char* scratch() {
 }  // namespace
 
 Connection::Connection(Transport socket, std::shared_ptr<ServerContext> ctx)
-    : socket_(std::move(socket)), ctx_(std::move(ctx)), keepalive_(socket_.get_executor()),
+    : socket_(std::move(socket)), ctx_(std::move(ctx)),
       id_(ctx_->next_connection_id++) {
   ++ctx_->connections;
 }
@@ -58,34 +58,35 @@ void Connection::start() {
   });
 }
 
-// One timer per connection with a lazy deadline (as the HTTP sessions do): a packet
-// moves the deadline on; the timer re-arms only when it fires early, so a busy
-// connection does not cancel and re-arm a wait for every read.
+// Keep-alive and the connect timeout: a deadline on the server's KeepaliveWheel, not
+// a timer per connection. A packet only moves the deadline on; the wheel's entry
+// comes due at the old one and the connection files itself again then, so a busy
+// connection does not touch the wheel for every read.
 void Connection::arm_keepalive(std::chrono::milliseconds after) {
   keepalive_deadline_ = Clock::now() + after;
-  if (!keepalive_armed_ || keepalive_deadline_ < keepalive_.expiry()) wait_keepalive();
+  if (in_wheel_ && wheel_due_ <= keepalive_deadline_) return;  // the entry there will re-file
+  in_wheel_ = true;
+  wheel_due_ = keepalive_deadline_;
+  ctx_->keepalive->add(weak_from_this(), wheel_due_);
 }
 
-void Connection::stop_keepalive() {
-  keepalive_deadline_ = Clock::time_point::max();
-  keepalive_armed_ = false;
-  ++keepalive_generation_;
-  keepalive_.cancel();
-}
+void Connection::stop_keepalive() { keepalive_deadline_ = Clock::time_point::max(); }
 
-void Connection::wait_keepalive() {
-  keepalive_armed_ = true;
-  keepalive_.expires_at(keepalive_deadline_);  // cancels a wait for a later deadline
-  keepalive_.async_wait([self = shared_from_this(), generation = ++keepalive_generation_](const error_code&) {
-    if (generation != self->keepalive_generation_) return;  // replaced or stopped
-    self->keepalive_armed_ = false;
-    self->on_keepalive();
-  });
+void Connection::keepalive_due() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_keepalive(); });
 }
 
 void Connection::on_keepalive() {
+  const auto now = Clock::now();
+  if (now < wheel_due_) return;  // an older entry: the one for wheel_due_ is still filed
+  in_wheel_ = false;
   if (closed_ || keepalive_deadline_ == Clock::time_point::max()) return;
-  if (Clock::now() < keepalive_deadline_) return wait_keepalive();
+  if (now < keepalive_deadline_) {  // moved on since it was filed
+    in_wheel_ = true;
+    wheel_due_ = keepalive_deadline_;
+    ctx_->keepalive->add(weak_from_this(), wheel_due_);
+    return;
+  }
   if (version_ == 0) {
     ctx_->log->debug("{}: no CONNECT within the connect timeout; closing", tag());
     close_now();

@@ -51,6 +51,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
   // Any thread: this connection's session queue became full with publishers waiting:
   // disconnect (0x97) unless it drains to half within slow_subscriber_timeout.
   void watch_slow();
+  // Any thread (KeepaliveWheel): a keep-alive deadline filed on the wheel came due.
+  void keepalive_due();
 
  private:
   friend struct Handlers;
@@ -68,10 +70,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
   // closes; returns the bytes used. want_: the size of the incomplete packet next.
   std::size_t handle_frames(std::string_view data);
   void handle(Packet&& p);
-  // Keep-alive (and the connect timeout): one timer, a lazy deadline.
+  // Keep-alive (and the connect timeout): a lazy deadline on ctx_->keepalive.
   void arm_keepalive(std::chrono::milliseconds after);
   void stop_keepalive();
-  void wait_keepalive();
   void on_keepalive();
   void pause() { ++pauses_; }
   void unpause();  // the last pause ended: read on
@@ -128,10 +129,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
 
   Transport socket_;  // plain TCP or TLS (mqtt.tls)
   std::shared_ptr<ServerContext> ctx_;
-  boost::asio::steady_timer keepalive_;
-  Clock::time_point keepalive_deadline_ = Clock::time_point::max();
-  std::uint32_t keepalive_generation_ = 0;  // a wait that is not the latest gives up
-  bool keepalive_armed_ = false;
+  Clock::time_point keepalive_deadline_ = Clock::time_point::max();  // max: none
+  Clock::time_point wheel_due_{};  // the latest entry filed on the wheel
   // slow_subscriber_timeout, then the close grace; made for a slow subscriber only.
   std::unique_ptr<boost::asio::steady_timer> slow_;
   std::uint64_t id_;
@@ -141,7 +140,6 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
   std::vector<char> rbuf_;
   std::size_t rlen_ = 0;
   std::size_t want_ = 0;  // the incomplete packet's size, once its header is in
-  bool last_read_full_ = false;  // TLS: grow the buffer
 
   struct Chunk {
     std::string head;
@@ -157,6 +155,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
   bool closing_ = false;   // no more reads; close once the outbox is written
   bool closed_ = false;
   bool finished_ = false;
+  // (Small fields together: an idle connection's size decides its allocation class.)
+  bool in_wheel_ = false;        // an entry for wheel_due_ is filed
+  bool last_read_full_ = false;  // TLS: grow the read buffer
 
   // Set by CONNECT.
   std::uint8_t version_ = 0;  // 0 until CONNECT

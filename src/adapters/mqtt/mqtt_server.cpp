@@ -54,6 +54,7 @@ struct MqttServer::Impl : std::enable_shared_from_this<Impl> {
                                              0xFFFFFFFE)),
                      config.max_retained_messages},
         access);
+    ctx->keepalive = std::make_shared<KeepaliveWheel>(asio::make_strand(io));
     ctx->access = access;
     ctx->log = mqtt_logger();
     mesh = std::make_unique<MeshLink>(runtime, mesh_options(config), ctx->broker);
@@ -193,6 +194,7 @@ void MqttServer::stop_accepting() {
 }
 
 void MqttServer::close_all() {
+  impl_->ctx->keepalive->stop();
   std::vector<std::shared_ptr<Connection>> live;
   {
     std::lock_guard lock(impl_->ctx->registry_mutex);

@@ -11,6 +11,7 @@
 #include <spdlog/logger.h>
 
 #include "broker.h"
+#include "keepalive_wheel.h"
 
 namespace evmesh::mqtt {
 
@@ -28,6 +29,7 @@ struct ConnectionLimits {
 struct ServerContext {
   ConnectionLimits limits;
   std::shared_ptr<Broker> broker;
+  std::shared_ptr<KeepaliveWheel> keepalive;  // every connection's keep-alive deadline
   MeshLink* mesh = nullptr;  // null: MQTT only (unit tests)
   // Authentication at CONNECT, publish checks (docs/security.md); null: none (unit tests).
   const control::AccessControl* access = nullptr;

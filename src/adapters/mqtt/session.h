@@ -93,11 +93,13 @@ class Session {
   std::map<std::uint16_t, Inflight> inflight;  // sent, not acknowledged
   std::set<std::uint16_t> inbound_qos2;       // PUBREC sent, PUBREL awaited
   std::weak_ptr<Connection> connection;
-  bool attached = false;
   const void* owner = nullptr;    // the attached Connection, compared never dereferenced
+  std::uint64_t generation = 0;   // bumped on every attach/detach: stale timers give up
+  // (Small fields together: every connection has a session, its size counts.)
+  bool attached = false;
   bool ended = false;             // removed from the broker (clean start, expiry)
   bool flush_scheduled = false;
-  std::uint64_t generation = 0;   // bumped on every attach/detach: stale timers give up
+  std::atomic<bool> connected_hint{false};  // read by shared-group choice without the lock
   std::uint32_t expiry_interval = 0;
   std::uint64_t dropped = 0;      // QoS 1/2 refused because the queue was full (offline, no waiter)
   std::uint64_t dropped_qos0 = 0; // QoS 0 refused because the queue was full (overload)
@@ -114,11 +116,9 @@ class Session {
   // at most `low_water` long, or `always` (detached, ended); clears full_since then.
   std::vector<RoomWaiterPtr> take_waiters(std::size_t low_water, bool always = false);
 
-  std::atomic<bool> connected_hint{false};  // read by shared-group choice without the lock
-
  private:
-  std::string client_id_;
   std::uint16_t last_id_ = 0;
+  std::string client_id_;
 };
 
 }  // namespace evmesh::mqtt
