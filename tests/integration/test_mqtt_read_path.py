@@ -8,7 +8,7 @@ import time
 import unittest
 
 from harness import EvmeshTestCase
-from mqtt_clients import MQTT_SETS, Raw, connect, mqtt_port, publish, subscribe
+from mqtt_clients import MQTT_SETS, PINGREQ, Raw, connect, mqtt_port, publish, subscribe
 
 SCRATCH = 64 * 1024  # the listener's per-thread read buffer
 
@@ -20,10 +20,10 @@ class ReadPath(EvmeshTestCase):
         super().setUp()
         self.port = mqtt_port(self.daemon)
 
-    def raw(self, client_id):
+    def raw(self, client_id, keepalive=60):
         r = Raw(self.port, timeout=10.0)
         self.addCleanup(r.close)
-        r.send(connect(client_id))
+        r.send(connect(client_id, keepalive=keepalive))
         ack = r.recv()
         self.assertEqual((ack.type, ack.reason), (2, 0), ack)
         return r
@@ -78,6 +78,21 @@ class ReadPath(EvmeshTestCase):
         pub.send(b"".join(publish("burst/t", b"%06d" % i + b"." * 200) for i in range(n)))
         got = self.received(sub, n)
         self.assertEqual([p[:6] for _, p in got], [b"%06d" % i for i in range(n)])
+
+    def test_keep_alive_deadlines_move_on_with_traffic_and_expire_without(self):
+        # Keep-alive deadlines sit on one wheel per server (keepalive_wheel.h): a
+        # client that pings within its keep-alive stays past several periods, one
+        # that falls silent is closed with 0x8D within 1.5 x keep-alive plus a tick.
+        lively, silent = self.raw("lively", keepalive=1), self.raw("silent", keepalive=1)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 3.5:
+            lively.send(PINGREQ)
+            self.assertEqual(lively.recv().type, 13)
+            time.sleep(0.5)
+        got = silent.expect_closed(timeout=1.0)
+        self.assertEqual([(p.type, p.reason) for p in got], [(14, 0x8D)])
+        lively.send(PINGREQ)
+        self.assertEqual(lively.recv().type, 13)
 
     def test_idle_connections_cost_little_memory(self):
         def rss_kb():

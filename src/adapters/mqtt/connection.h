@@ -33,6 +33,29 @@
 
 namespace evmesh::mqtt {
 
+// A map that takes 8 bytes until first used: topic aliases are per connection and
+// most connections never use them (an empty unordered_map is 56 bytes inline).
+template <typename K, typename V>
+class LazyMap {
+ public:
+  using Map = std::unordered_map<K, V>;
+  auto find(const K& k) { return map().find(k); }
+  auto end() { return map().end(); }
+  std::size_t size() const { return m_ ? m_->size() : 0; }
+  template <typename... Args>
+  auto emplace(Args&&... args) {
+    return map().emplace(std::forward<Args>(args)...);
+  }
+  V& operator[](const K& k) { return map()[k]; }
+
+ private:
+  Map& map() {
+    if (!m_) m_ = std::make_unique<Map>();
+    return *m_;
+  }
+  std::unique_ptr<Map> m_;
+};
+
 class Connection : public std::enable_shared_from_this<Connection>, public RoomWaiter {
  public:
   using tcp = boost::asio::ip::tcp;
@@ -138,8 +161,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
 
   // Bytes read but not handled yet (plain TCP: empty while idle, see do_read).
   std::vector<char> rbuf_;
-  std::size_t rlen_ = 0;
-  std::size_t want_ = 0;  // the incomplete packet's size, once its header is in
+  std::uint32_t rlen_ = 0;  // (32 bits: a packet is at most 256 MiB)
+  std::uint32_t want_ = 0;  // the incomplete packet's size, once its header is in
 
   struct Chunk {
     std::string head;
@@ -150,7 +173,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
   std::size_t outbox_bytes_ = 0;   // in outbox_ and writing_
   std::size_t writing_bytes_ = 0;
   bool flush_held_ = false;        // flush() stopped at kMaxOutboxBytes: go on after a write
-  int pauses_ = 0;                 // publishes waiting (room, commit): no reading meanwhile
+  std::uint16_t pauses_ = 0;       // publishes waiting (room, commit): no reading meanwhile
   bool write_in_flight_ = false;
   bool closing_ = false;   // no more reads; close once the outbox is written
   bool closed_ = false;
@@ -162,7 +185,7 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
   // Set by CONNECT.
   std::uint8_t version_ = 0;  // 0 until CONNECT
   bool connack_sent_ = false;
-  std::chrono::milliseconds keepalive_span_{0};
+  std::chrono::duration<std::uint32_t, std::milli> keepalive_span_{0};  // fits: 1.5 x 65535 s
   SessionPtr session_;
   control::Principal principal_;  // who CONNECT authenticated as
   std::uint32_t session_expiry_ = 0;
@@ -170,14 +193,14 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
   MessagePtr will_;
   std::uint32_t will_delay_ = 0;
   std::uint16_t client_receive_maximum_ = 65535;
+  std::uint16_t client_alias_maximum_ = 0;  // 5.0 CONNECT Topic Alias Maximum
   std::uint32_t client_max_packet_ = 0;  // 0 = no limit
   bool problem_info_ = true;             // 5.0 Request Problem Information
-  std::unordered_map<std::uint16_t, std::string> inbound_aliases_;
+  LazyMap<std::uint16_t, std::string> inbound_aliases_;
   std::string auth_method_;                         // CONNECT's; empty: none
   std::unique_ptr<Connect> pending_connect_;        // waiting for its AUTH exchange to end (rare: out of line)
   std::unique_ptr<control::ScramServer> scram_;     // the exchange in progress
-  std::uint16_t client_alias_maximum_ = 0;  // 5.0 CONNECT Topic Alias Maximum
-  std::unordered_map<std::string, std::uint16_t> outbound_aliases_;
+  LazyMap<std::string, std::uint16_t> outbound_aliases_;
 };
 
 }  // namespace evmesh::mqtt
