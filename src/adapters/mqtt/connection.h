@@ -26,35 +26,13 @@
 #include <boost/asio/strand.hpp>
 
 #include "codec.h"
+#include "lazy.h"
 #include "evmesh/control/scram.h"
 #include "message.h"
 #include "server_context.h"
 #include "transport.h"
 
 namespace evmesh::mqtt {
-
-// A map that takes 8 bytes until first used: topic aliases are per connection and
-// most connections never use them (an empty unordered_map is 56 bytes inline).
-template <typename K, typename V>
-class LazyMap {
- public:
-  using Map = std::unordered_map<K, V>;
-  auto find(const K& k) { return map().find(k); }
-  auto end() { return map().end(); }
-  std::size_t size() const { return m_ ? m_->size() : 0; }
-  template <typename... Args>
-  auto emplace(Args&&... args) {
-    return map().emplace(std::forward<Args>(args)...);
-  }
-  V& operator[](const K& k) { return map()[k]; }
-
- private:
-  Map& map() {
-    if (!m_) m_ = std::make_unique<Map>();
-    return *m_;
-  }
-  std::unique_ptr<Map> m_;
-};
 
 class Connection : public std::enable_shared_from_this<Connection>, public RoomWaiter {
  public:
@@ -196,11 +174,11 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
   std::uint16_t client_alias_maximum_ = 0;  // 5.0 CONNECT Topic Alias Maximum
   std::uint32_t client_max_packet_ = 0;  // 0 = no limit
   bool problem_info_ = true;             // 5.0 Request Problem Information
-  LazyMap<std::uint16_t, std::string> inbound_aliases_;
+  Lazy<std::unordered_map<std::uint16_t, std::string>> inbound_aliases_;
   std::string auth_method_;                         // CONNECT's; empty: none
   std::unique_ptr<Connect> pending_connect_;        // waiting for its AUTH exchange to end (rare: out of line)
   std::unique_ptr<control::ScramServer> scram_;     // the exchange in progress
-  LazyMap<std::string, std::uint16_t> outbound_aliases_;
+  Lazy<std::unordered_map<std::string, std::uint16_t>> outbound_aliases_;
 };
 
 }  // namespace evmesh::mqtt

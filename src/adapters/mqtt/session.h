@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "lazy.h"
 #include "message.h"
 #include "topic_tree.h"
 
@@ -90,8 +91,8 @@ class Session {
   // All below guarded by `mutex`.
   std::map<std::string, SubscriptionRecord> subscriptions;  // key: the filter as subscribed
   DeliveryQueue queue;                        // not sent yet
-  std::map<std::uint16_t, Inflight> inflight;  // sent, not acknowledged
-  std::set<std::uint16_t> inbound_qos2;       // PUBREC sent, PUBREL awaited
+  Lazy<std::map<std::uint16_t, Inflight>> inflight;  // sent, not acknowledged
+  Lazy<std::set<std::uint16_t>> inbound_qos2;       // PUBREC sent, PUBREL awaited
   std::weak_ptr<Connection> connection;
   const void* owner = nullptr;    // the attached Connection, compared never dereferenced
   std::uint64_t generation = 0;   // bumped on every attach/detach: stale timers give up
