@@ -253,12 +253,12 @@ bool Connection::send_publish(const Delivery& d, std::uint16_t packet_id, bool d
   Chunk c;
   if (shareable) {
     const int slot = version_ == kMqtt5 ? 1 : 0;
-    std::call_once(m.qos0_head_once[slot], [&] {
+    const std::string& head = m.qos0_head(slot, [&] {
       std::string bytes;
       encode_publish_head(head_of(), payload->size(), version_, bytes);
-      m.qos0_head[slot] = std::make_shared<const std::string>(std::move(bytes));
+      return bytes;
     });
-    c.shared_head = m.qos0_head[slot];
+    c.shared_head = PayloadPtr(d.msg, &head);  // keeps the message, and so the head, alive
     if (client_max_packet_ && c.shared_head->size() + payload->size() > client_max_packet_) return false;
   } else {
     auto head = head_of();
