@@ -275,7 +275,9 @@ bool Connection::send_publish(const Delivery& d, std::uint16_t packet_id, bool d
 }
 
 void Connection::schedule_flush() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->flush(); });
+  // Dispatch, not post: when this connection's strand is free, the publisher's thread
+  // writes to the subscriber at once instead of waking another thread to do it.
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->flush(); });
 }
 
 void Connection::flush() {
