@@ -12,8 +12,8 @@ import time
 import unittest
 
 from harness import EvmeshTestCase
-from mqtt_clients import (PINGREQ, MQTT_SETS, Collector, Raw, ack, connect, mqtt_port, publish,
-                          subscribe)
+from mqtt_clients import (PINGREQ, MQTT_SETS, Collector, Raw, ack, connect, mqtt_port, p_u32, props,
+                          publish, subscribe)
 from test_docs_examples import fenced_block_after, read_doc
 
 # The properties of a 5.0 CONNACK: {identifier: raw value bytes} for the few we read.
@@ -92,6 +92,12 @@ class DeniedSubscribe(RawCase):
                 r.send(PINGREQ)  # the connection goes on
                 self.assertEqual(r.recv().type, 13)
         self.daemon.wait_for_log("denied: principal 'anonymous' subscribe type 'org.eclipse.paho.interop.nosubscribe'")
+
+    def test_no_reason_string_beyond_the_client_maximum_packet_size(self):
+        r = self.raw("small", properties=props(p_u32(0x27, 24)))  # Maximum Packet Size 24
+        r.send(subscribe([("test/nosubscribe", 0)], pid=2))
+        suback = r.recv()
+        self.assertEqual((suback.type, suback.body), (9, b"\x00\x02\x00\x87"))
 
     def test_messages_on_the_denied_topic_are_withheld_from_wildcards(self):
         sub = Collector(self.port, client_id="wild", version=5)

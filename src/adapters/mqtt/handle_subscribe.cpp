@@ -57,6 +57,11 @@ void Connection::on_subscribe(const Subscribe& s) {
     ack.reasons.push_back(code);
     ctx_->log->debug("{}: SUBSCRIBE '{}' qos {} -> 0x{:02x}", tag(), t.filter, t.qos, code);
   }
+  // No reason string that would make the SUBACK exceed the client's Maximum Packet
+  // Size (3.9.2.1.2); 16 bytes bound the headers, packet id and property lengths.
+  if (ack.props.reason_string && client_max_packet_ &&
+      16 + ack.props.reason_string->size() + ack.reasons.size() > client_max_packet_)
+    ack.props.reason_string.reset();
   send(ack);
 }
 
