@@ -66,12 +66,19 @@ void Connection::do_read() {
   // Grow when the last read filled all the room (more is waiting) or room is short.
   if ((last_read_full_ && rbuf_.size() < kMaxReadChunk) || rbuf_.size() - rlen_ < kReadChunk / 2)
     rbuf_.resize(std::max(rbuf_.size() * 2, rlen_ + kReadChunk));
+  read_in_flight_ = true;
   socket_.async_read_some(asio::buffer(rbuf_.data() + rlen_, rbuf_.size() - rlen_),
                           [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 void Connection::on_read(const error_code& ec, std::size_t n) {
+  read_in_flight_ = false;
   if (closed_) return;
+  if (lingering_) {  // the read was in flight when closing began
+    if (ec) close_now();
+    else discard_input();
+    return;
+  }
   if (ec) {
     if (ec != asio::error::eof && ec != asio::error::operation_aborted)
       ctx_->log->debug("{}: read failed: {}", tag(), ec.message());
@@ -357,7 +364,7 @@ void Connection::on_write(const error_code& ec, std::size_t) {
     do_write();
     return;
   }
-  if (closing_) close_now();
+  if (closing_) linger();
 }
 
 void Connection::fail(std::uint8_t code, std::string why) {
@@ -390,9 +397,39 @@ void Connection::refuse_connect(const DecodeError& e) {
 void Connection::close_after_write() {
   closing_ = true;
   if (!write_in_flight_ && outbox_.empty())
-    close_now();
+    linger();
   else
     do_write();
+}
+
+void Connection::linger() {
+  if (closed_ || lingering_) return;
+  lingering_ = true;
+  slow_.cancel();
+  finish();  // the session and will do not wait for the linger
+  error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) return close_now();
+  keepalive_.expires_after(kCloseGrace);
+  keepalive_.async_wait([self = shared_from_this()](const error_code& e) {
+    if (!e) self->close_now();
+  });
+  // Posted: linger() may run inside process_frames(), which still owns rbuf_.
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (!self->read_in_flight_) self->discard_input();
+  });
+}
+
+void Connection::discard_input() {
+  if (closed_) return;
+  rlen_ = 0;
+  if (rbuf_.size() < kReadChunk) rbuf_.resize(kReadChunk);
+  read_in_flight_ = true;
+  socket_.async_read_some(asio::buffer(rbuf_), [self = shared_from_this()](const error_code& ec, std::size_t) {
+    self->read_in_flight_ = false;
+    if (ec || self->closed_) return self->close_now();
+    self->discard_input();
+  });
 }
 
 void Connection::close_now() {

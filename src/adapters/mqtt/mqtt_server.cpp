@@ -45,6 +45,8 @@ struct MqttServer::Impl : std::enable_shared_from_this<Impl> {
     ctx = std::make_shared<ServerContext>();
     ctx->limits = ConnectionLimits{static_cast<std::uint32_t>(config.max_packet_bytes), config.receive_maximum,
                                    config.topic_alias_maximum, config.connect_timeout, config.max_connections};
+    ctx->limits.max_keep_alive = static_cast<std::uint16_t>(  // whole seconds, 1-65535 (config)
+        std::chrono::duration_cast<std::chrono::seconds>(config.max_keep_alive).count());
     ctx->broker = std::make_shared<Broker>(
         io.main().get_executor(),
         BrokerLimits{config.max_queued_messages, config.slow_subscriber_timeout,
