@@ -9,6 +9,18 @@ namespace evmesh {
 
 namespace asio = boost::asio;
 
+namespace {
+thread_local bool t_on_io_thread = false;
+
+void run_loop(asio::io_context& loop) {
+  t_on_io_thread = true;
+  loop.run();
+  t_on_io_thread = false;
+}
+}  // namespace
+
+bool LoopExecutor::on_io_thread() noexcept { return t_on_io_thread; }
+
 IoPool::IoPool(unsigned loops) {
   loops = std::max(1u, loops);
   for (unsigned i = 0; i < loops; ++i) {
@@ -17,14 +29,14 @@ IoPool::IoPool(unsigned loops) {
   }
 }
 
-asio::io_context& IoPool::next() {
-  return *loops_[next_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
+LoopExecutor IoPool::next() {
+  return LoopExecutor(*loops_[next_.fetch_add(1, std::memory_order_relaxed) % loops_.size()]);
 }
 
 void IoPool::run() {
   std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < loops_.size(); ++i) threads.emplace_back([loop = loops_[i].get()] { loop->run(); });
-  loops_.front()->run();
+  for (std::size_t i = 1; i < loops_.size(); ++i) threads.emplace_back([loop = loops_[i].get()] { run_loop(*loop); });
+  run_loop(*loops_.front());
   for (auto& t : threads) t.join();
 }
 
