@@ -7,7 +7,8 @@
 #
 # Scenarios, 256-byte payloads, MQTT 3.1.1, one topic: QoS 0 and QoS 1 1->1 (as fast as
 # the broker goes, at most 2,000 messages outstanding), QoS 0 1->10 (deliveries/s),
-# QoS 1 at 5,000 msgs/s open loop (p50/p99 latency from the scheduled send time), and
+# QoS 1 at 5,000 msgs/s open loop (p50/p99 latency from the send time, on blocking
+# threads; mqtt_load.cpp says why), and
 # RSS growth per idle connection at IDLE connections. Prints every run, then medians.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -36,7 +37,8 @@ start_evmesh_mqtt() {
   EVMESH_MQTT_PORT=$(free_port)
   : > "$BENCH_TMP/empty.yaml"
   start_evmeshd "$BENCH_TMP/empty.yaml" --set grpc.enabled=false \
-    --set mqtt.enabled=true --set "mqtt.port=$EVMESH_MQTT_PORT"
+    --set mqtt.enabled=true --set "mqtt.port=$EVMESH_MQTT_PORT" \
+    --set mqtt.max_queued_messages=10000  # as mosquitto's max_queued_messages above
   wait_port "$EVMESH_MQTT_PORT"
 }
 

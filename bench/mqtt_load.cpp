@@ -4,16 +4,20 @@
 //   mqtt_load --port P --qos 0|1 --subscribers N --seconds S [--rate R] [--payload 256]
 //     One publisher, N subscribers on one topic. Without --rate: as fast as the
 //     broker goes, the publisher keeping at most --window messages not yet received
-//     by every subscriber (and, at QoS 1, not yet PUBACKed). With --rate: open loop
-//     at R msgs/s, latency measured from each message's scheduled send time (free of
-//     coordinated omission). The payload starts with that time in nanoseconds.
+//     by every subscriber (and, at QoS 1, not yet PUBACKed); one io_context, so the
+//     tool's own cost stays the same for both brokers. With --rate: open loop at R
+//     msgs/s for latency, on threads that block in the kernel rather than in an event
+//     loop's timer: the publisher sleeps to each message's scheduled time (1 ns timer
+//     slack) and stamps the payload with the time it calls send(); one thread per
+//     subscriber blocks in recv(). A send never blocks at these rates, so stamping at
+//     send is free of coordinated omission; the publisher's lag behind its schedule is
+//     reported (send_lag_p99_us) to show it kept the rate.
 //     Prints one line: msgs/s published, deliveries/s, p50/p99 latency in us.
 //   mqtt_load --port P --idle N [--pid PID]
 //     Opens N connections (CONNECT/CONNACK), then reports PID's RSS growth per
 //     connection (kB), measured before and after.
-//
-// Single-threaded (one io_context): the tool's own cost stays the same for both brokers.
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <thread>
 #include <chrono>
@@ -26,6 +30,9 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+
+#include <sys/prctl.h>
+#include <time.h>
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -111,14 +118,6 @@ std::size_t parse(const char* data, std::size_t len, F&& f) {
   return pos;
 }
 
-struct Stats {
-  std::uint64_t published = 0, acked = 0;
-  std::vector<std::uint64_t> received;  // per subscriber
-  std::vector<std::int64_t> latencies;  // ns, after warm-up
-  std::int64_t warm_until = 0;
-  std::uint64_t min_received() const { return *std::min_element(received.begin(), received.end()); }
-};
-
 // A connection that reads packets and writes batches (one write in flight).
 struct Conn : std::enable_shared_from_this<Conn> {
   Conn(asio::io_context& io) : sock(io) {}
@@ -128,19 +127,25 @@ struct Conn : std::enable_shared_from_this<Conn> {
   std::string out, writing;
   bool writing_now = false;
   std::function<void(unsigned char, std::string_view)> on_packet;
+  std::function<void()> after_read;  // once per read, after its packets
   std::function<void()> on_written;
 
   void start_read() {
     sock.async_read_some(asio::buffer(rbuf.data() + rlen, rbuf.size() - rlen),
                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
                            if (ec) return;
-                           self->rlen += n;
-                           auto used = parse(self->rbuf.data(), self->rlen, self->on_packet);
-                           std::memmove(self->rbuf.data(), self->rbuf.data() + used, self->rlen - used);
-                           self->rlen -= used;
-                           if (self->rlen == self->rbuf.size()) self->rbuf.resize(self->rbuf.size() * 2);
+                           self->consume(n);
+                           if (self->after_read) self->after_read();
                            self->start_read();
                          });
+  }
+  // Frames the n new bytes in rbuf into packets; keeps a partial one for the next read.
+  void consume(std::size_t n) {
+    rlen += n;
+    auto used = parse(rbuf.data(), rlen, on_packet);
+    std::memmove(rbuf.data(), rbuf.data() + used, rlen - used);
+    rlen -= used;
+    if (rlen == rbuf.size()) rbuf.resize(rbuf.size() * 2);
   }
   void send(std::string_view bytes) {
     out.append(bytes);
@@ -193,114 +198,182 @@ int run_idle(const Options& o) {
   return 0;
 }
 
-int run_load(const Options& o) {
+const std::string kTopic = "bench/t";
+
+// Builds PUBLISH packets on the bench topic; the payload starts with a stamp in ns.
+struct Publisher {
+  explicit Publisher(const Options& o) : qos(o.qos), payload(o.payload, 'x') {}
+  std::string make(std::int64_t stamp) {
+    std::memcpy(payload.data(), &stamp, 8);
+    std::string b;
+    put_str(b, kTopic);
+    if (qos) put_u16(b, id = static_cast<std::uint16_t>(id % 65535 + 1));
+    b += payload;
+    return frame(static_cast<unsigned char>(0x30 | (qos << 1)), b);
+  }
+  int qos;
+  std::string payload;
+  std::uint16_t id = 0;
+};
+
+// A subscriber's view of one PUBLISH: acks it when needed and returns its stamp, or -1.
+template <typename Ack>
+std::int64_t on_publish(unsigned char first, std::string_view body, Ack&& ack) {
+  if ((first >> 4) != 3) return -1;
+  std::size_t off = 2 + (static_cast<unsigned char>(body[0]) << 8 | static_cast<unsigned char>(body[1]));
+  if ((first >> 1) & 3) {
+    char puback[4] = {0x40, 2, body[off], body[off + 1]};
+    ack(std::string_view(puback, 4));
+    off += 2;
+  }
+  std::int64_t stamp = -1;
+  if (body.size() >= off + 8) std::memcpy(&stamp, body.data() + off, 8);
+  return stamp;
+}
+
+std::shared_ptr<Conn> open_subscriber(asio::io_context& io, const Options& o, int i) {
+  auto c = open(io, o.port, "sub-" + std::to_string(i));
+  auto sp = subscribe_packet(kTopic, o.qos);
+  asio::write(c->sock, asio::buffer(sp));
+  char suback[5];
+  asio::read(c->sock, asio::buffer(suback, 5));
+  if (suback[0] != char(0x90) || static_cast<unsigned char>(suback[4]) > 2)
+    throw std::runtime_error("SUBSCRIBE refused for sub-" + std::to_string(i));
+  return c;
+}
+
+double pct_us(std::vector<std::int64_t>& l, double p) {
+  std::sort(l.begin(), l.end());
+  return l.empty() ? 0.0 : l[std::min(l.size() - 1, std::size_t(p * l.size()))] / 1000.0;
+}
+
+// As fast as the broker goes, within a window of messages not yet delivered everywhere.
+int run_closed_loop(const Options& o) {
   asio::io_context io;
-  Stats st;
-  st.received.assign(o.subscribers, 0);
-  const std::string topic = "bench/t";
+  std::uint64_t published = 0, acked = 0;
+  std::vector<std::uint64_t> received(o.subscribers, 0);
+  std::vector<std::int64_t> latencies;
+  const std::int64_t warm_until = now_ns() + 500'000'000;  // the first half second is warm-up
   std::vector<std::shared_ptr<Conn>> subs;
   for (int i = 0; i < o.subscribers; ++i) {
-    auto c = open(io, o.port, "sub-" + std::to_string(i));
-    auto sp = subscribe_packet(topic, o.qos);
-    asio::write(c->sock, asio::buffer(sp));
-    char suback[5];
-    asio::read(c->sock, asio::buffer(suback, 5));
+    auto c = open_subscriber(io, o, i);
     Conn* raw = c.get();
-    c->on_packet = [&st, i, raw, &o](unsigned char first, std::string_view body) {
-      if ((first >> 4) != 3) return;
-      std::size_t tlen = static_cast<unsigned char>(body[0]) << 8 | static_cast<unsigned char>(body[1]);
-      std::size_t off = 2 + tlen;
-      int qos = (first >> 1) & 3;
-      if (qos) {
-        char ack[4] = {0x40, 2, body[off], body[off + 1]};
-        raw->send(std::string_view(ack, 4));
-        off += 2;
-      }
-      ++st.received[i];
-      if (i == 0 && body.size() >= off + 8) {
-        std::int64_t sent;
-        std::memcpy(&sent, body.data() + off, 8);
-        if (sent >= st.warm_until) st.latencies.push_back(now_ns() - sent);
-      }
-      (void)o;
+    c->on_packet = [&, i, raw](unsigned char first, std::string_view body) {
+      auto stamp = on_publish(first, body, [raw](std::string_view ack) { raw->send(ack); });
+      if (stamp < 0) return;
+      ++received[i];
+      if (i == 0 && stamp >= warm_until) latencies.push_back(now_ns() - stamp);
     };
-    c->start_read();
     subs.push_back(c);
   }
   auto pub = open(io, o.port, "pub");
-  std::string payload(o.payload, 'x');
-  std::uint16_t pid = 0;
-  auto make_publish = [&](std::int64_t stamp) {
-    std::memcpy(payload.data(), &stamp, 8);
-    std::string b;
-    put_str(b, topic);
-    if (o.qos) put_u16(b, pid = static_cast<std::uint16_t>(pid % 65535 + 1));
-    b += payload;
-    return frame(static_cast<unsigned char>(0x30 | (o.qos << 1)), b);
-  };
+  Publisher make(o);
   pub->on_packet = [&](unsigned char first, std::string_view) {
-    if ((first >> 4) == 4) ++st.acked;
+    if ((first >> 4) == 4) ++acked;
   };
-  pub->start_read();
 
   const auto start = Clock::now();
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
-  st.warm_until = now_ns() + 1'000'000'000LL / 2;  // first half second is warm-up
   bool stop = false;
   asio::steady_timer tick(io);
-  std::uint64_t scheduled = 0;
-  std::function<void()> pump;
-  pump = [&] {
+  // Refills the window whenever it may have opened: after a write, after any read, and
+  // on a tick as a fallback.
+  std::function<void()> pump = [&] {
     if (stop) return;
-    if (o.rate > 0) {
-      // Open loop: send everything due by now, stamped with its scheduled time.
-      auto due = static_cast<std::uint64_t>(std::chrono::duration<double>(Clock::now() - start).count() * o.rate);
-      std::string batch;
-      for (; scheduled < due; ++scheduled) {
-        auto at = std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count() +
-                  static_cast<std::int64_t>(scheduled * 1e9 / o.rate);
-        batch += make_publish(at);
-        ++st.published;
-      }
-      if (!batch.empty()) pub->send(batch);
-      tick.expires_after(std::chrono::microseconds(100));
-      tick.async_wait([&](boost::system::error_code ec) {
-        if (!ec) pump();
-      });
-      return;
-    }
-    // Closed loop within a window of messages not yet delivered everywhere.
-    std::uint64_t done = std::min(st.min_received(), o.qos ? st.acked : st.published);
+    std::uint64_t done = std::min(*std::min_element(received.begin(), received.end()), o.qos ? acked : published);
     std::string batch;
-    while (st.published - done < o.window && batch.size() < 64 * 1024) {
-      batch += make_publish(now_ns());
-      ++st.published;
+    while (published - done < o.window && batch.size() < 64 * 1024) {
+      batch += make.make(now_ns());
+      ++published;
     }
     if (!batch.empty()) pub->send(batch);
-    tick.expires_after(std::chrono::microseconds(50));
+    tick.expires_after(std::chrono::microseconds(200));
     tick.async_wait([&](boost::system::error_code ec) {
       if (!ec) pump();
     });
   };
-  pub->on_written = [&] { pump(); };
+  for (auto& c : subs) {
+    c->after_read = pump;
+    c->start_read();
+  }
+  pub->after_read = pump;
+  pub->on_written = pump;
+  pub->start_read();
   pump();
-  asio::steady_timer finish(io, end);
+  asio::steady_timer finish(io, start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds)));
   std::uint64_t received_at_end = 0, published_at_end = 0;
   finish.async_wait([&](boost::system::error_code) {
     stop = true;
-    published_at_end = st.published;
-    for (auto r : st.received) received_at_end += r;
+    published_at_end = published;
+    for (auto r : received) received_at_end += r;
     io.stop();
   });
   io.run();
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  auto& l = st.latencies;
-  std::sort(l.begin(), l.end());
-  auto pct = [&](double p) { return l.empty() ? 0.0 : l[std::min(l.size() - 1, std::size_t(p * l.size()))] / 1000.0; };
-  std::cout << "qos=" << o.qos << " subscribers=" << o.subscribers << " rate=" << o.rate
+  std::cout << "qos=" << o.qos << " subscribers=" << o.subscribers << " rate=0"
             << " published_per_s=" << static_cast<long>(published_at_end / secs)
-            << " deliveries_per_s=" << static_cast<long>(received_at_end / secs)
-            << " p50_us=" << pct(0.50) << " p99_us=" << pct(0.99) << " samples=" << l.size() << "\n";
+            << " deliveries_per_s=" << static_cast<long>(received_at_end / secs) << " p50_us=" << pct_us(latencies, 0.50)
+            << " p99_us=" << pct_us(latencies, 0.99) << " samples=" << latencies.size() << "\n";
+  return 0;
+}
+
+// Reads packets from a blocking socket until it closes; f(first, body) for each.
+template <typename F>
+void read_blocking(Conn& c, F&& f) {
+  c.on_packet = std::forward<F>(f);
+  boost::system::error_code ec;
+  for (;;) {
+    auto n = c.sock.read_some(asio::buffer(c.rbuf.data() + c.rlen, c.rbuf.size() - c.rlen), ec);
+    if (ec) return;
+    c.consume(n);
+  }
+}
+
+// Open loop at o.rate msgs/s: see the header. Subscriber 0's latencies are measured.
+int run_open_loop(const Options& o) {
+  asio::io_context io;  // only to own the sockets; all I/O here is blocking
+  std::vector<std::shared_ptr<Conn>> subs;
+  for (int i = 0; i < o.subscribers; ++i) subs.push_back(open_subscriber(io, o, i));
+  auto pub = open(io, o.port, "pub");
+  std::atomic<std::uint64_t> delivered{0};
+  std::vector<std::int64_t> latencies, lags;
+  const std::int64_t start = now_ns() + 10'000'000;
+  const std::int64_t warm_until = start + 500'000'000;
+  std::vector<std::thread> readers;
+  for (int i = 0; i < o.subscribers; ++i)
+    readers.emplace_back([&, i] {
+      Conn& c = *subs[i];
+      read_blocking(c, [&](unsigned char first, std::string_view body) {
+        auto stamp = on_publish(first, body, [&c](std::string_view ack) { asio::write(c.sock, asio::buffer(ack)); });
+        if (stamp < 0) return;
+        auto now = now_ns();
+        delivered.fetch_add(1, std::memory_order_relaxed);
+        if (i == 0 && stamp >= warm_until) latencies.push_back(now - stamp);
+      });
+    });
+  readers.emplace_back([&] { read_blocking(*pub, [](unsigned char, std::string_view) {}); });
+
+  prctl(PR_SET_TIMERSLACK, 1UL);
+  Publisher make(o);
+  const auto count = static_cast<std::uint64_t>(o.seconds * o.rate);
+  for (std::uint64_t k = 0; k < count; ++k) {
+    const std::int64_t at = start + static_cast<std::int64_t>(k * 1e9 / o.rate);
+    timespec ts{static_cast<time_t>(at / 1'000'000'000), static_cast<long>(at % 1'000'000'000)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+    }
+    const auto stamp = now_ns();
+    if (stamp >= warm_until) lags.push_back(stamp - at);
+    asio::write(pub->sock, asio::buffer(make.make(stamp)));
+  }
+  const double secs = (now_ns() - start) / 1e9;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the last ones arrive
+  for (auto& c : subs) c->sock.shutdown(tcp::socket::shutdown_both);
+  pub->sock.shutdown(tcp::socket::shutdown_both);
+  for (auto& t : readers) t.join();
+  std::cout << "qos=" << o.qos << " subscribers=" << o.subscribers << " rate=" << o.rate
+            << " published_per_s=" << static_cast<long>(count / secs)
+            << " deliveries_per_s=" << static_cast<long>(delivered.load() / secs) << " p50_us=" << pct_us(latencies, 0.50)
+            << " p99_us=" << pct_us(latencies, 0.99) << " samples=" << latencies.size()
+            << " send_lag_p99_us=" << pct_us(lags, 0.99) << "\n";
   return 0;
 }
 
@@ -326,7 +399,8 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    return o.idle ? run_idle(o) : run_load(o);
+    if (o.idle) return run_idle(o);
+    return o.rate > 0 ? run_open_loop(o) : run_closed_loop(o);
   } catch (const std::exception& e) {
     std::cerr << "mqtt_load: " << e.what() << "\n";
     return 1;

@@ -106,6 +106,7 @@ const Field kMqtt[] = {
     EVMESH_FIELD("receive_maximum", c.mqtt.receive_maximum = r.integer(n, k, 1, 65535)),
     EVMESH_FIELD("topic_alias_maximum", c.mqtt.topic_alias_maximum = r.integer(n, k, 0, 65535)),
     EVMESH_FIELD("connect_timeout", c.mqtt.connect_timeout = r.duration(n, k, false)),
+    EVMESH_FIELD("max_keep_alive", c.mqtt.max_keep_alive = detail::keep_alive_limit(r, n, k)),
     EVMESH_FIELD("max_queued_messages", c.mqtt.max_queued_messages = r.integer(n, k, 1, 10'000'000)),
     EVMESH_FIELD("slow_subscriber_timeout", c.mqtt.slow_subscriber_timeout = r.duration(n, k, false)),
     EVMESH_FIELD("max_session_expiry", c.mqtt.max_session_expiry = r.duration(n, k, true)),

@@ -13,6 +13,14 @@ std::string topic_filter(const Reader& r, const YAML::Node& n, const std::string
   return filter;
 }
 
+std::chrono::milliseconds keep_alive_limit(const Reader& r, const YAML::Node& n, const std::string& k) {
+  const auto d = r.duration(n, k, false);
+  if (d.count() % 1000 != 0 || d < std::chrono::seconds(1) || d > std::chrono::seconds(65535))
+    r.fail(n, k, "must be whole seconds from 1s to 65535s (MQTT 5.0 Server Keep Alive is 16 bits of seconds), got " +
+                     std::to_string(d.count()) + " ms");
+  return d;
+}
+
 std::vector<MqttTopicTypeConfig> read_topic_types(const Reader& r, const YAML::Node& list,
                                                   const std::string& key) {
   if (!list.IsSequence()) r.fail(list, key, "must be a list of {filter: TOPIC-FILTER, type: EVENT-TYPE}");

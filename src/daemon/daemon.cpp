@@ -23,6 +23,7 @@
 #include "evmesh/control/access_control.h"
 #include "evmesh/control/effective_config.h"
 #include "evmesh/runtime/runtime.h"
+#include "evmesh/runtime/io_pool.h"
 #include "adapters/http/policy_admin.h"
 #include "evmesh/control/saved_subscription.h"
 #include "reloader.h"
@@ -63,8 +64,8 @@ class SinkRouter final : public SinkFactory {
 int run(const control::Config& config, control::Overrides overrides) {
   const unsigned threads =
       config.runtime.threads ? config.runtime.threads : std::max(1u, std::thread::hardware_concurrency());
-  asio::io_context io(static_cast<int>(threads));
-  auto work = asio::make_work_guard(io);
+  IoPool loops(threads);
+  auto& io = loops.main();
   // Deliveries run on their own event loop: on one shared queue every hop of a
   // delivery waited behind every pending publish (docs/benchmarks.md).
   asio::io_context delivery_io(static_cast<int>(config.runtime.delivery_threads));
@@ -149,7 +150,7 @@ int run(const control::Config& config, control::Overrides overrides) {
   TlsRotation certificates;  // the TLS listeners, once started: a reload renews their certificates
   Reloader reloader(io, config, std::move(overrides), runtime, plane, *access, &certificates);  // started below
 
-  http::HttpServer server(io, config.http, runtime, config.delivery, config.sink_defaults,
+  http::HttpServer server(loops, config.http, runtime, config.delivery, config.sink_defaults,
                           {*access, nullptr, config.admin.principals});  // dead letters, replay
   if (auto started = server.start(); !started) {
     spdlog::error("cannot start the HTTP listener: {}", started.error().message);
@@ -159,7 +160,7 @@ int run(const control::Config& config, control::Overrides overrides) {
   certificates.add(server.tls(), [](const control::Config& c) -> const control::TlsConfig& { return c.http.tls; });
   std::optional<mqtt::MqttServer> mqtt_server;
   if (config.mqtt.enabled) {
-    mqtt_server.emplace(io, config.mqtt, runtime, access->get());
+    mqtt_server.emplace(loops, config.mqtt, runtime, access->get());
     router.mqtt_listener = &mqtt_server->sinks();
     auto started = mqtt_server->start();
     if (started) started = mqtt_server->link_mesh(config.delivery);
@@ -195,7 +196,7 @@ int run(const control::Config& config, control::Overrides overrides) {
     listener.host = config.admin.host;
     listener.port = config.admin.port;
     listener.tls = config.admin.tls;
-    admin_server.emplace(io, listener, runtime, config.delivery, config.sink_defaults,
+    admin_server.emplace(loops, listener, runtime, config.delivery, config.sink_defaults,
                          http::HttpSecurity{*access, routes, config.admin.principals});
     if (auto started = admin_server->start(); !started) {
       spdlog::error("cannot start the admin listener: {}", started.error().message);
@@ -236,16 +237,11 @@ int run(const control::Config& config, control::Overrides overrides) {
       if (mqtt_server) mqtt_server->close_all();
       (*bridges)->stop();
       if (admin_server) admin_server->close_all();
-      work.reset();
-      // Let the posted socket closes run first, then end the pool.
-      asio::post(io, [&io] { io.stop(); });
+      loops.stop();  // after the socket closes posted above
     });
   });
 
-  std::vector<std::thread> io_pool;
-  for (unsigned i = 1; i < threads; ++i) io_pool.emplace_back([&] { io.run(); });
-  io.run();
-  for (auto& t : io_pool) t.join();
+  loops.run();
   stop_delivery();
   if (grpc_server) grpc_server->wait();
   spdlog::info("evmeshd stopped");

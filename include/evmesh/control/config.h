@@ -121,6 +121,8 @@ struct MqttListenerConfig {
   std::uint16_t receive_maximum = 1024;            // QoS 2 messages a client may have in flight to us
   std::uint16_t topic_alias_maximum = 64;          // topic aliases a 5.0 client may set
   std::chrono::milliseconds connect_timeout{10'000};  // TCP accept -> CONNECT
+  // 5.0 clients asking for more (or 0) get this as Server Keep Alive; 3.1.1 cannot be told.
+  std::chrono::milliseconds max_keep_alive{60'000};
   std::size_t max_queued_messages = 1000;          // per session: queued QoS 1/2 (offline or slow)
   std::chrono::milliseconds slow_subscriber_timeout{30'000};  // queue full this long: disconnect
   std::chrono::milliseconds max_session_expiry{86'400'000};  // cap; 3.1.1 persistent sessions get this

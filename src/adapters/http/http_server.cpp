@@ -35,8 +35,8 @@ std::shared_ptr<spdlog::logger> http_logger() {
 // Lives on the acceptor's strand (accept loop) and is shared with pending handlers,
 // so it outlives the HttpServer object while an accept is in flight.
 struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
-  Impl(net::io_context& io, std::shared_ptr<ServerContext> ctx)
-      : io(io), ctx(std::move(ctx)), acceptor(net::make_strand(io)), retry(acceptor.get_executor()) {}
+  Impl(IoPool& io, std::shared_ptr<ServerContext> ctx)
+      : io(io), ctx(std::move(ctx)), acceptor(net::make_strand(io.main())), retry(acceptor.get_executor()) {}
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
@@ -44,7 +44,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   std::vector<std::shared_ptr<Session>> live_sessions();
   void close_acceptor();
 
-  net::io_context& io;
+  IoPool& io;  // a session lives on the loop it is accepted onto
   std::shared_ptr<ServerContext> ctx;
   tcp::acceptor acceptor;
   net::steady_timer retry;  // back-off after an accept error (e.g. out of descriptors)
@@ -55,7 +55,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
 };
 
 void HttpServer::Impl::do_accept() {
-  acceptor.async_accept(net::make_strand(io),
+  acceptor.async_accept(net::make_strand(io.next()),
                         beast::bind_front_handler(&Impl::on_accept, shared_from_this()));
 }
 
@@ -116,7 +116,7 @@ void HttpServer::Impl::close_acceptor() {
   });
 }
 
-HttpServer::HttpServer(net::io_context& io, control::HttpListenerConfig config, Runtime& runtime,
+HttpServer::HttpServer(IoPool& io, control::HttpListenerConfig config, Runtime& runtime,
                        const DeliveryPolicy& delivery_defaults, const SinkSpec& sink_defaults,
                        HttpSecurity security)
     : impl_(std::make_shared<Impl>(io, std::make_shared<ServerContext>(std::move(config), runtime,
@@ -149,7 +149,7 @@ Result<void> HttpServer::start() {
   if (!ec) {
     endpoint = tcp::endpoint(address, cfg.port);
   } else {
-    tcp::resolver resolver(impl_->io);
+    tcp::resolver resolver(impl_->io.main());
     auto results = resolver.resolve(cfg.host, std::to_string(cfg.port), ec);
     if (ec || results.empty()) {
       return fail(Errc::internal, fmt::format("http: cannot resolve listen host '{}': {}", cfg.host,

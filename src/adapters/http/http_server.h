@@ -7,10 +7,9 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-
 #include "evmesh/control/access_control.h"
 #include "evmesh/control/config.h"
+#include "evmesh/runtime/io_pool.h"
 #include "evmesh/runtime/runtime.h"
 #include "tls/server_tls.h"
 
@@ -27,7 +26,7 @@ struct HttpSecurity {
 
 class HttpServer {
  public:
-  HttpServer(boost::asio::io_context& io, control::HttpListenerConfig config, Runtime& runtime,
+  HttpServer(IoPool& io, control::HttpListenerConfig config, Runtime& runtime,
              const DeliveryPolicy& delivery_defaults, const SinkSpec& sink_defaults,
              HttpSecurity security = {});
   ~HttpServer();

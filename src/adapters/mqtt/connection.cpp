@@ -87,6 +87,7 @@ void Connection::on_keepalive() {
     ctx_->keepalive->add(weak_from_this(), wheel_due_);
     return;
   }
+  if (lingering_) return close_now();  // the close grace ended
   if (version_ == 0) {
     ctx_->log->debug("{}: no CONNECT within the connect timeout; closing", tag());
     close_now();
@@ -98,18 +99,26 @@ void Connection::on_keepalive() {
 void Connection::do_read() {
   if (closing_ || closed_) return;
   if (socket_.reads_on_demand()) {
+    read_in_flight_ = true;
     socket_.async_wait_readable([self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
     return;
   }
   // Grow when the last read filled all the room (more is waiting) or room is short.
   if ((last_read_full_ && rbuf_.size() < kMaxReadChunk) || rbuf_.size() - rlen_ < kReadChunk / 2)
     rbuf_.resize(std::max(rbuf_.size() * 2, rlen_ + kReadChunk));
+  read_in_flight_ = true;
   socket_.async_read_some(asio::buffer(rbuf_.data() + rlen_, rbuf_.size() - rlen_),
                           [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 void Connection::on_readable(const error_code& ec) {
+  read_in_flight_ = false;
   if (closed_) return;
+  if (lingering_) {  // the wait was in flight when closing began
+    if (ec) close_now();
+    else discard_input();
+    return;
+  }
   if (ec) return read_failed(ec);
   // Read until the socket has nothing more (as async_read_some's speculative read
   // would: a streaming client is served without a trip through epoll per read), at
@@ -123,6 +132,7 @@ void Connection::on_readable(const error_code& ec) {
     }
     if (r == ReadOutcome::drained) return do_read();
   }
+  read_in_flight_ = true;  // linger() must not start a read meanwhile
   asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_readable({}); });
 }
 
@@ -177,7 +187,13 @@ void Connection::read_failed(const error_code& ec) {
 }
 
 void Connection::on_read(const error_code& ec, std::size_t n) {
+  read_in_flight_ = false;
   if (closed_) return;
+  if (lingering_) {  // the read was in flight when closing began
+    if (ec) close_now();
+    else discard_input();
+    return;
+  }
   if (ec) return read_failed(ec);
   last_read_full_ = rlen_ + n == rbuf_.size();
   rlen_ += n;
@@ -363,12 +379,12 @@ bool Connection::send_publish(const Delivery& d, std::uint16_t packet_id, bool d
   Chunk c;
   if (shareable) {
     const int slot = version_ == kMqtt5 ? 1 : 0;
-    std::call_once(m.qos0_head_once[slot], [&] {
+    const std::string& head = m.qos0_head(slot, [&] {
       std::string bytes;
       encode_publish_head(head_of(), payload->size(), version_, bytes);
-      m.qos0_head[slot] = std::make_shared<const std::string>(std::move(bytes));
+      return bytes;
     });
-    c.shared_head = m.qos0_head[slot];
+    c.shared_head = PayloadPtr(d.msg, &head);  // keeps the message, and so the head, alive
     if (client_max_packet_ && c.shared_head->size() + payload->size() > client_max_packet_) return false;
   } else {
     auto head = head_of();
@@ -385,7 +401,9 @@ bool Connection::send_publish(const Delivery& d, std::uint16_t packet_id, bool d
 }
 
 void Connection::schedule_flush() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->flush(); });
+  // Dispatch, not post: when this connection's strand is free, the publisher's thread
+  // writes to the subscriber at once instead of waking another thread to do it.
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->flush(); });
 }
 
 void Connection::flush() {
@@ -466,7 +484,7 @@ void Connection::on_write(const error_code& ec, std::size_t) {
     do_write();
     return;
   }
-  if (closing_) close_now();
+  if (closing_) linger();
 }
 
 void Connection::fail(std::uint8_t code, std::string why) {
@@ -499,9 +517,36 @@ void Connection::refuse_connect(const DecodeError& e) {
 void Connection::close_after_write() {
   closing_ = true;
   if (!write_in_flight_ && outbox_.empty())
-    close_now();
+    linger();
   else
     do_write();
+}
+
+void Connection::linger() {
+  if (closed_ || lingering_) return;
+  lingering_ = true;
+  if (slow_) slow_->cancel();
+  finish();  // the session and will do not wait for the linger
+  error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) return close_now();
+  arm_keepalive(kCloseGrace);  // the grace period's deadline closes (on_keepalive)
+  // Posted: linger() may run inside process_frames(), which still owns rbuf_.
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (!self->read_in_flight_) self->discard_input();
+  });
+}
+
+void Connection::discard_input() {
+  if (closed_) return;
+  rlen_ = 0;
+  if (rbuf_.size() < kReadChunk) rbuf_.resize(kReadChunk);
+  read_in_flight_ = true;
+  socket_.async_read_some(asio::buffer(rbuf_), [self = shared_from_this()](const error_code& ec, std::size_t) {
+    self->read_in_flight_ = false;
+    if (ec || self->closed_) return self->close_now();
+    self->discard_input();
+  });
 }
 
 void Connection::close_now() {

@@ -12,6 +12,10 @@
 // Keep-alive: no packet for 1.5 x the keep alive closes with 0x8D. A protocol
 // violation closes with its reason code: a DISCONNECT (5.0, after CONNACK) or a
 // CONNACK carrying the reason (during CONNECT), then the socket.
+// Closing is graceful: once the last packet is written the write side is shut
+// (FIN) and input is read and discarded until the client closes or kCloseGrace
+// passes. Closing with unread input would make the kernel send a reset, which can
+// destroy the DISCONNECT before the client reads it (MQTT 5.0 4.13).
 #pragma once
 
 #include <cstdint>
@@ -123,6 +127,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
   void fail(std::uint8_t reason, std::string why);  // protocol violation: tell, then close
   void refuse_connect(const DecodeError& e);  // a CONNECT that did not decode
   void close_after_write();
+  void linger();          // written all: FIN, discard input, then close_now
+  void discard_input();
   void close_now();
   void finish();  // detach from the broker exactly once
 
@@ -153,6 +159,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
   bool flush_held_ = false;        // flush() stopped at kMaxOutboxBytes: go on after a write
   std::uint16_t pauses_ = 0;       // publishes waiting (room, commit): no reading meanwhile
   bool write_in_flight_ = false;
+  bool read_in_flight_ = false;
+  bool lingering_ = false;  // write side shut, discarding input until close
   bool closing_ = false;   // no more reads; close once the outbox is written
   bool closed_ = false;
   bool finished_ = false;

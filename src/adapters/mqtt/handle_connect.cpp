@@ -16,6 +16,9 @@
 //   only while AccessControl allows it, else 0x87 (3.1.1: 0x05); over TLS a verified
 //   client certificate names the principal when neither is sent. Refusals are
 //   counted and logged by AccessControl as "unauthenticated".
+// - Keep alive: a 5.0 client asking more than mqtt.max_keep_alive, or 0 (none), gets
+//   Server Keep Alive = the maximum, which is then enforced (3.2.2.3.14). A 3.1.1
+//   CONNACK cannot carry it, so 3.1.1 clients keep their own value (0: none).
 #include <random>
 
 #include "connection.h"
@@ -116,6 +119,9 @@ void Connection::accept_connect(Connect&& c, std::optional<std::string> auth_rep
     will_ = make_will(*c.will, client_id_);
     will_delay_ = c.will->props.will_delay.value_or(0);
   }
+  std::optional<std::uint16_t> server_keep_alive;
+  if (v5 && (c.keep_alive == 0 || c.keep_alive > ctx_->limits.max_keep_alive))
+    server_keep_alive = c.keep_alive = ctx_->limits.max_keep_alive;
   keepalive_span_ = std::chrono::milliseconds(c.keep_alive) * 1500;  // 1.5 x seconds
 
   auto attached = ctx_->broker->attach(client_id_, c.clean_start, shared_from_this(), principal_.name);
@@ -129,6 +135,7 @@ void Connection::accept_connect(Connect&& c, std::optional<std::string> auth_rep
     ack.props.topic_alias_maximum = ctx_->limits.topic_alias_maximum;
     if (assigned) ack.props.assigned_client_id = client_id_;
     if (expiry_capped) ack.props.session_expiry = session_expiry_;
+    ack.props.server_keep_alive = server_keep_alive;
     if (!auth_method_.empty()) {
       ack.props.auth_method = auth_method_;
       ack.props.auth_data = std::move(auth_reply);

@@ -160,6 +160,12 @@ std::optional<IngestRefusal> MeshLink::ingest(const Message& m, const std::strin
   return IngestRefusal{reason_for(code), refusal_text(published->error()), code == Errc::overloaded};
 }
 
+std::optional<std::string> MeshLink::mapped_type(std::string_view topic) const {
+  for (const auto& t : options_.topic_types)
+    if (codec::topic_matches(t.filter, topic)) return t.type;
+  return std::nullopt;
+}
+
 void MeshLink::deliver(const EventPtr& ev, std::function<void()> done) {
   {
     std::lock_guard lock(own_->mutex);

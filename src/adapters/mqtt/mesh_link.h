@@ -66,6 +66,10 @@ class MeshLink {
   std::expected<EventPtr, IngestRefusal> decode(const Message& m, const std::string& client_id,
                                                 std::uint8_t version) const;
 
+  // The type a topic_types entry gives plain messages on `topic`; nullopt when no
+  // entry matches (they get default_type, which says nothing about this topic).
+  std::optional<std::string> mapped_type(std::string_view topic) const;
+
   // Sink side: publishes an event from the mesh to MQTT subscribers; `done` runs
   // once every full subscriber queue it waited on has room (inline when none).
   void deliver(const EventPtr& ev, std::function<void()> done);

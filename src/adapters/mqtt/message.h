@@ -2,10 +2,10 @@
 // immutable across every subscriber it fans out to (the payload is never copied).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -40,10 +40,30 @@ struct Message {
     return version == kMqtt311 && payload_v311 ? payload_v311 : payload;
   }
 
+  Message() = default;
+  Message(const Message&) = delete;
+  Message& operator=(const Message&) = delete;
+  ~Message() {
+    for (auto& h : qos0_heads_) delete h.load(std::memory_order_relaxed);
+  }
+
   // The encoded PUBLISH head of a plain QoS 0 delivery (not retained, no subscription
-  // identifier), made once per protocol version and shared by every subscriber.
-  mutable std::once_flag qos0_head_once[2];
-  mutable PayloadPtr qos0_head[2];
+  // identifier) for protocol slot 0 (3.1.1) or 1 (5.0): made by the first subscriber
+  // that needs it and shared by the rest. A compare-exchange rather than std::call_once,
+  // whose first call (so every message) costs glibc a futex syscall.
+  template <typename Make>
+  const std::string& qos0_head(int slot, Make&& make) const {
+    auto& h = qos0_heads_[slot];
+    if (const auto* made = h.load(std::memory_order_acquire)) return *made;
+    const std::string* mine = new std::string(make());
+    const std::string* expected = nullptr;
+    if (h.compare_exchange_strong(expected, mine, std::memory_order_acq_rel)) return *mine;
+    delete mine;  // another subscriber's thread made it first
+    return *expected;
+  }
+
+ private:
+  mutable std::atomic<const std::string*> qos0_heads_[2]{};
 };
 
 using MessagePtr = std::shared_ptr<const Message>;

@@ -40,21 +40,22 @@ MeshOptions mesh_options(const control::MqttListenerConfig& c) {
 }  // namespace
 
 struct MqttServer::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, const control::MqttListenerConfig& config, Runtime& runtime,
-       const control::AccessControl* access)
-      : io(io), config(config), acceptor(asio::make_strand(io)), retry(acceptor.get_executor()) {
+  Impl(IoPool& io, const control::MqttListenerConfig& config, Runtime& runtime, const control::AccessControl* access)
+      : io(io), config(config), acceptor(asio::make_strand(io.main())), retry(acceptor.get_executor()) {
     ctx = std::make_shared<ServerContext>();
     ctx->limits = ConnectionLimits{static_cast<std::uint32_t>(config.max_packet_bytes), config.receive_maximum,
                                    config.topic_alias_maximum, config.connect_timeout, config.max_connections};
+    ctx->limits.max_keep_alive = static_cast<std::uint16_t>(  // whole seconds, 1-65535 (config)
+        std::chrono::duration_cast<std::chrono::seconds>(config.max_keep_alive).count());
     ctx->broker = std::make_shared<Broker>(
-        io.get_executor(),
+        io.main().get_executor(),
         BrokerLimits{config.max_queued_messages, config.slow_subscriber_timeout,
                      static_cast<std::uint32_t>(
                          std::min<long long>(std::chrono::duration_cast<std::chrono::seconds>(config.max_session_expiry).count(),
                                              0xFFFFFFFE)),
                      config.max_retained_messages},
         access);
-    ctx->keepalive = std::make_shared<KeepaliveWheel>(asio::make_strand(io));
+    ctx->keepalive = std::make_shared<KeepaliveWheel>(asio::make_strand(io.main()));
     ctx->access = access;
     ctx->log = mqtt_logger();
     mesh = std::make_unique<MeshLink>(runtime, mesh_options(config), ctx->broker);
@@ -62,7 +63,7 @@ struct MqttServer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void do_accept() {
-    acceptor.async_accept(asio::make_strand(io), [self = shared_from_this()](const boost::system::error_code& ec,
+    acceptor.async_accept(asio::make_strand(io.next()), [self = shared_from_this()](const boost::system::error_code& ec,
                                                                               tcp::socket socket) {
       self->on_accept(ec, std::move(socket));
     });
@@ -132,7 +133,7 @@ struct MqttServer::Impl : std::enable_shared_from_this<Impl> {
     conn->start();
   }
 
-  asio::io_context& io;
+  IoPool& io;  // a connection lives on the loop it is accepted onto
   control::MqttListenerConfig config;
   std::shared_ptr<ServerContext> ctx;
   std::unique_ptr<MeshLink> mesh;
@@ -142,7 +143,7 @@ struct MqttServer::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<tls::ServerTls> tls;  // null: plain TCP
 };
 
-MqttServer::MqttServer(asio::io_context& io, const control::MqttListenerConfig& config, Runtime& runtime,
+MqttServer::MqttServer(IoPool& io, const control::MqttListenerConfig& config, Runtime& runtime,
                        const control::AccessControl* access)
     : impl_(std::make_shared<Impl>(io, config, runtime, access)) {}
 

@@ -8,10 +8,9 @@
 #include <cstdint>
 #include <memory>
 
-#include <boost/asio/io_context.hpp>
-
 #include "evmesh/control/access_control.h"
 #include "evmesh/control/config.h"
+#include "evmesh/runtime/io_pool.h"
 #include "evmesh/runtime/runtime.h"
 #include "tls/server_tls.h"
 
@@ -25,7 +24,7 @@ inline constexpr std::string_view kListenerProtocol = "MQTT-LISTENER";
 class MqttServer {
  public:
   // `access` (may be null: no authentication) must outlive the server.
-  MqttServer(boost::asio::io_context& io, const control::MqttListenerConfig& config, Runtime& runtime,
+  MqttServer(IoPool& io, const control::MqttListenerConfig& config, Runtime& runtime,
              const control::AccessControl* access = nullptr);
   ~MqttServer();
 

@@ -24,6 +24,7 @@ struct ConnectionLimits {
   std::uint16_t topic_alias_maximum = 64;         // inbound aliases per connection
   std::chrono::milliseconds connect_timeout{10'000};  // TCP accept -> CONNECT
   std::size_t max_connections = 100'000;
+  std::uint16_t max_keep_alive = 60;  // seconds; 5.0 Server Keep Alive when a client asks more or 0
 };
 
 struct ServerContext {

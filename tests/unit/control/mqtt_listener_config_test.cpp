@@ -16,6 +16,7 @@ TEST_F(MqttListenerConfigTest, OffByDefault) {
   EXPECT_EQ(c.mqtt.port, 1883);
   EXPECT_EQ(c.mqtt.event_topic, "events/{type}");
   EXPECT_EQ(c.mqtt.event_qos, 1u);
+  EXPECT_EQ(c.mqtt.max_keep_alive, milliseconds(60'000));
   EXPECT_TRUE(c.mqtt.topic_types.empty());
 }
 
@@ -30,6 +31,7 @@ TEST_F(MqttListenerConfigTest, ReadsEveryKey) {
       "  receive_maximum: 5\n"
       "  topic_alias_maximum: 0\n"
       "  connect_timeout: 2s\n"
+      "  max_keep_alive: 20m\n"
       "  max_queued_messages: 7\n"
       "  slow_subscriber_timeout: 1500ms\n"
       "  max_session_expiry: 1h\n"
@@ -50,6 +52,7 @@ TEST_F(MqttListenerConfigTest, ReadsEveryKey) {
   EXPECT_EQ(m.receive_maximum, 5);
   EXPECT_EQ(m.topic_alias_maximum, 0);
   EXPECT_EQ(m.connect_timeout, milliseconds(2000));
+  EXPECT_EQ(m.max_keep_alive, milliseconds(1'200'000));
   EXPECT_EQ(m.max_queued_messages, 7u);
   EXPECT_EQ(m.slow_subscriber_timeout, milliseconds(1500));
   EXPECT_EQ(m.max_session_expiry, milliseconds(3'600'000));
@@ -81,6 +84,14 @@ TEST_F(MqttListenerConfigTest, ErrorsNameFileLineAndKey) {
   EXPECT_EQ(error("mqtt:\n  event_qos: 3\n").key(), "mqtt.event_qos");
   EXPECT_EQ(error("mqtt:\n  event_mode: both\n").key(), "mqtt.event_mode");
   EXPECT_EQ(error("mqtt:\n  receive_maximum: 0\n").key(), "mqtt.receive_maximum");
+  // Server Keep Alive is whole seconds in 16 bits.
+  for (const char* bad : {"1500ms", "65536s", "500ms"}) {
+    auto e = error(std::string("mqtt:\n  max_keep_alive: ") + bad + "\n");
+    EXPECT_EQ(e.key(), "mqtt.max_keep_alive") << bad;
+    EXPECT_NE(std::string(e.what()).find("whole seconds from 1s to 65535s"), std::string::npos)
+        << bad << ": " << e.what();
+  }
+  EXPECT_EQ(error("mqtt:\n  max_keep_alive: 0s\n").key(), "mqtt.max_keep_alive");
   auto unknown = error("mqtt:\n  prot: 1\n");
   EXPECT_EQ(unknown.key(), "mqtt.prot");
   EXPECT_NE(std::string(unknown.what()).find("topic_alias_maximum"), std::string::npos);
