@@ -171,17 +171,17 @@ class Connection : public std::enable_shared_from_this<Connection>, public RoomW
   // Set by CONNECT.
   std::uint8_t version_ = 0;  // 0 until CONNECT
   bool connack_sent_ = false;
+  bool connect_expiry_zero_ = true;
+  bool problem_info_ = true;  // 5.0 Request Problem Information
   std::chrono::duration<std::uint32_t, std::milli> keepalive_span_{0};  // fits: 1.5 x 65535 s
+  std::uint32_t session_expiry_ = 0;
   SessionPtr session_;
   control::Principal principal_;  // who CONNECT authenticated as
-  std::uint32_t session_expiry_ = 0;
-  bool connect_expiry_zero_ = true;
   MessagePtr will_;
   std::uint32_t will_delay_ = 0;
   std::uint16_t client_receive_maximum_ = 65535;
   std::uint16_t client_alias_maximum_ = 0;  // 5.0 CONNECT Topic Alias Maximum
   std::uint32_t client_max_packet_ = 0;  // 0 = no limit
-  bool problem_info_ = true;             // 5.0 Request Problem Information
   Lazy<std::unordered_map<std::uint16_t, std::string>> inbound_aliases_;
   std::string auth_method_;                         // CONNECT's; empty: none
   std::unique_ptr<Connect> pending_connect_;        // waiting for its AUTH exchange to end (rare: out of line)
