@@ -109,18 +109,22 @@ void Committer::commit_cursors() {
     lowest = std::min(lowest, cursor);
     auto& written = committed_[route->sub.id];
     if (cursor <= written) continue;
+    const auto key = "cursor " + route->sub.id;
     if (auto ok = store_.commit(route->sub.id, cursor); !ok) {
-      spdlog::warn("subscription {}: cannot commit cursor {}: {}", route->sub.id, cursor,
-                   ok.error().message);
+      failures_.failed(key, fmt::format("subscription {}: cannot commit cursor {}: {}", route->sub.id, cursor,
+                                        ok.error().message));
       continue;
     }
+    failures_.succeeded(key);
     written = cursor;
   }
   if (trim_held_.load(std::memory_order_acquire)) return;
   const auto trim_to = trim_point(lowest);
   if (trim_to >= store_.first_offset()) {
     if (auto trimmed = store_.trim(trim_to); !trimmed)
-      spdlog::warn("event store: cannot trim up to {}: {}", trim_to, trimmed.error().message);
+      failures_.failed("trim", fmt::format("event store: cannot trim up to {}: {}", trim_to, trimmed.error().message));
+    else
+      failures_.succeeded("trim");
   }
 }
 
@@ -131,18 +135,21 @@ std::uint64_t Committer::trim_point(std::uint64_t settled) {
   if (retention_.age.count() > 0) {
     auto kept = store_.offset_at(std::chrono::system_clock::now() - retention_.age);
     if (!kept) {
-      spdlog::warn("event store: cannot apply retention: {}", kept.error().message);
+      failures_.failed("retention", fmt::format("event store: cannot apply retention: {}", kept.error().message));
       return 0;
     }
+    failures_.succeeded("retention");
     upto = std::min(upto, *kept - 1);
   }
   // Over the size cap, settled events go early, oldest first; unsettled ones never.
   if (retention_.bytes > 0) {
     auto fit = store_.offset_to_fit(retention_.bytes);
     if (!fit) {
-      spdlog::warn("event store: cannot apply retention_bytes: {}", fit.error().message);
+      failures_.failed("retention_bytes",
+                       fmt::format("event store: cannot apply retention_bytes: {}", fit.error().message));
       return upto;
     }
+    failures_.succeeded("retention_bytes");
     upto = std::max(upto, std::min(*fit, settled));
   }
   return upto;

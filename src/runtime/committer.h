@@ -37,6 +37,7 @@
 
 #include "evmesh/runtime/runtime.h"
 #include "evmesh/store/event_store.h"
+#include "repeated_failures.h"
 #include "route_table.h"
 
 namespace evmesh::detail {
@@ -92,6 +93,7 @@ class Committer {
   std::mutex cursor_mutex_;
   std::unordered_map<std::string, std::uint64_t> committed_;  // last cursor written, per sub
   std::string slowest_;  // the subscription with the lowest cursor; guarded by cursor_mutex_
+  RepeatedFailures failures_;  // of the periodic work; guarded by cursor_mutex_
   std::thread thread_;
 };
 

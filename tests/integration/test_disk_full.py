@@ -52,9 +52,9 @@ class DiskFullTest(EvmeshTestCase):
         self.data = tempfile.mkdtemp(prefix="evmesh-diskfull-")
         self.addCleanup(shutil.rmtree, self.data, True)
 
-    def start_on_tmpfs(self, config):
+    def start_on_tmpfs(self, config, *overrides):
         # No drain at the end: a subscription of the test has a sink that never answers.
-        d = Daemon(config, [f"store.data_dir={self.data}", "runtime.drain_timeout=0"])
+        d = Daemon(config, [f"store.data_dir={self.data}", "runtime.drain_timeout=0", *overrides])
         d.args = ["unshare", "-rm", "sh", "-c", MOUNT_THEN_EXEC, self.data] + d.args
         self.addCleanup(d.close)
         self.addCleanup(self._dump_on_failure, d)
@@ -87,8 +87,9 @@ class DiskFullTest(EvmeshTestCase):
 
     def test_full_disk_is_a_503_naming_it_and_heals_when_space_returns(self):
         sink = self.make_sink()
+        # Debug level: the log shows the periodic work's repeated failures too.
         daemon = self.start_on_tmpfs(
-            f"subscriptions:\n  - id: orders\n    sink: {sink.url}\n    durable: true\n")
+            f"subscriptions:\n  - id: orders\n    sink: {sink.url}\n    durable: true\n", "log.level=debug")
         with open(f"/proc/{daemon.proc.pid}/mountinfo") as mounts:
             self.assertIn(f" {self.data} ", mounts.read())  # the tmpfs, not the host dir
         acked, healed_after = [], []
@@ -120,6 +121,8 @@ class DiskFullTest(EvmeshTestCase):
             # Still refused while the disk stays full (the store does not pretend).
             self.assertProblem(publish(f"{cycle}-full"), 503, "store-unavailable")
             daemon.wait_for_log(r"event store: writes stopped: the disk holding .* is full")
+            if cycle == 0:  # the periodic trims and cursor commits fail too, and go on failing
+                daemon.wait_for_log(r"debug .*(event store: cannot trim up to|cannot commit cursor)")
             if cycle == 0:  # subscription changes are all or nothing too
                 res = daemon.request("POST", "/subscriptions",
                                      {"sink": "http://127.0.0.1:9/", "durable": True})
@@ -139,6 +142,11 @@ class DiskFullTest(EvmeshTestCase):
                 self.assertEqual(publish(f"{cycle}-after-{i}").status, 202)
         self.assertEqual(len(re.findall(r"event store: writable again after: the disk holding",
                                         daemon.output())), 2, daemon.output())
+        # One warning per stretch of failures, not one per 100 ms round.
+        warned = re.findall(r"warning .*(cannot trim|cannot commit cursor).*repeats are logged at debug",
+                            daemon.output())
+        self.assertTrue(warned, daemon.output())
+        self.assertLessEqual(len(warned), 4, warned)  # each kind at most once per full disk
 
         # Every event that got a 202 reached the sink (at least once).
         wait_until(lambda: set(acked) <= {r.ce("id") for r in sink.wait_for(0)}, timeout=15,
