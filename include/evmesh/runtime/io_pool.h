@@ -14,8 +14,8 @@
 
 #include <boost/asio/execution.hpp>
 #include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/require.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/require.hpp>
 
 namespace evmesh {
 
@@ -37,7 +37,9 @@ class LoopExecutor {
     return never_block_ ? boost::asio::execution::blocking_t(boost::asio::execution::blocking.never)
                         : boost::asio::execution::blocking_t(boost::asio::execution::blocking.possibly);
   }
-  LoopExecutor require(boost::asio::execution::blocking_t::never_t) const noexcept { return LoopExecutor(*loop_, true); }
+  LoopExecutor require(boost::asio::execution::blocking_t::never_t) const noexcept {
+    return LoopExecutor(*loop_, true);
+  }
   LoopExecutor require(boost::asio::execution::blocking_t::possibly_t) const noexcept {
     return LoopExecutor(*loop_, false);
   }
