@@ -133,6 +133,16 @@ class PkiTestCase(EvmeshTestCase):
         cls.pki.close()
         super().tearDownClass()
 
+    def mtls_tls_block(self, indent):
+        """A listener's `tls:` mapping with this CA's server certificate and client CA,
+        each line indented by `indent` spaces (the mTLS tests' listeners)."""
+        p, pad = self.pki.path, " " * indent
+        return (f"{pad}tls:\n{pad}  cert_file: {p('server.crt')}\n{pad}  key_file: {p('server.key')}\n"
+                f"{pad}  client_ca_file: {p('ca.crt')}\n")
+
+    # auth.mtls: a client certificate's CN names the principal, as "cert:CN".
+    MTLS_BY_CN = '  mtls:\n    principal: cn\n    prefix: "cert:"\n'
+
 
 class TlsDaemon(Daemon):
     """evmeshd whose main listener speaks HTTPS (http.tls): ready when /readyz answers."""

@@ -19,24 +19,16 @@ class MqttTls(PkiTestCase):
 
     def setUp(self):
         super().setUp()
-        p = self.pki.path
         self.daemon = self.start_evmeshd(f"""
 mqtt:
   topic_types:
     - {{filter: "orders/#", type: "com.shop.order.created"}}
     - {{filter: "payments/#", type: "com.bank.payment.done"}}
-  tls:
-    cert_file: {p("server.crt")}
-    key_file: {p("server.key")}
-    client_ca_file: {p("ca.crt")}
-auth:
+{self.mtls_tls_block(2)}auth:
   api_keys:
     - principal: device
       hash: {hash_key(DEVICE_KEY)}
-  mtls:
-    principal: cn
-    prefix: "cert:"
-acl:
+{self.MTLS_BY_CN}acl:
   - name: certs
     principal: "cert:orders"
     allow: [{{publish: "com.shop.**"}}, {{subscribe: "**"}}]

@@ -17,6 +17,24 @@ ADMIN_LISTENING = re.compile(r"admin listening on 127\.0\.0\.1:(\d+)")
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "examples", "schemas",
                        "order-created.yaml")
 ORDER = "com.example.order.created"
+# The docs' example schema and a policy that redacts customerId, as the MQTT and gRPC
+# tests configure them (the example's directory is appended).
+SCHEMAS_AND_REDACT = """policy:
+  name: p
+  rules:
+    - name: redact
+      action: redact-fields
+      fields: [customerId]
+schemas:
+  directory: """
+
+
+def example_schema_dir(case):
+    """A temporary directory holding the docs' example schema, removed after the test."""
+    tmp = tempfile.mkdtemp(prefix="evmesh-schemas-")
+    case.addCleanup(shutil.rmtree, tmp)
+    shutil.copy(EXAMPLE, tmp)
+    return tmp
 
 
 class SchemaCase(EvmeshTestCase):
@@ -162,24 +180,16 @@ class SchemaOverMqttTest(EvmeshTestCase):
     def setUp(self):
         from mqtt_clients import MQTT_SETS, mqtt_port
         super().setUp()
-        tmp = self.enterContext(tempfile.TemporaryDirectory())
-        shutil.copy(EXAMPLE, tmp)
+        tmp = example_schema_dir(self)
         self.sink = self.make_sink()
         self.daemon = self.start_evmeshd(f"""
 mqtt:
   topic_types: [{{filter: "orders/#", type: "{ORDER}"}}]
-schemas:
-  directory: {tmp}
 subscriptions:
   - id: orders
     sink: {self.sink.url}/o
     types: ["{ORDER}"]
-policy:
-  name: p
-  rules:
-    - name: redact
-      action: redact-fields
-      fields: [customerId]
+{SCHEMAS_AND_REDACT}{tmp}
 """, MQTT_SETS)
         self.port = mqtt_port(self.daemon)
 
@@ -199,28 +209,12 @@ policy:
         self.assertEqual(self.sink.wait_for(1)[0].json(), {"orderId": "1", "customerId": "[REDACTED]"})
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class SchemaOverGrpcTest(__import__("grpc_harness").GrpcTestCase):
     """The same pipeline on gRPC: a schema violation is INVALID_ARGUMENT listing it; a policy
     transforms the event for a gRPC publisher too."""
 
     def setUp(self):
-        tmp = tempfile.mkdtemp(prefix="evmesh-schemas-")
-        self.addCleanup(shutil.rmtree, tmp)
-        shutil.copy(EXAMPLE, tmp)
-        self.config = f"""
-schemas:
-  directory: {tmp}
-policy:
-  name: p
-  rules:
-    - name: redact
-      action: redact-fields
-      fields: [customerId]
-"""
+        self.config = SCHEMAS_AND_REDACT + example_schema_dir(self) + "\n"
         super().setUp()
 
     def test_invalid_argument_lists_the_violations(self):
@@ -241,3 +235,7 @@ policy:
                         datacontenttype="application/json")
         self.publish(ev)
         self.assertEqual(sink.wait_for(1)[0].json(), {"orderId": "1", "customerId": "[REDACTED]"})
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -311,21 +311,13 @@ class TlsAndMtls(PkiTestCase):
 
     def setUp(self):
         super().setUp()
-        p = self.pki.path
         self.daemon = TlsDaemon(self.pki, f"""
 http:
-  tls:
-    cert_file: {p("server.crt")}
-    key_file: {p("server.key")}
-    client_ca_file: {p("ca.crt")}
-auth:
+{self.mtls_tls_block(2)}auth:
   api_keys:
     - principal: ops
       hash: {hash_key(OPS_KEY)}
-  mtls:
-    principal: cn
-    prefix: "cert:"
-acl:
+{self.MTLS_BY_CN}acl:
   - name: certs
     principal: "cert:orders"
     allow: [{{publish: "com.shop.**"}}]
