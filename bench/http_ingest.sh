@@ -21,6 +21,8 @@
 #
 # Needs: build-bench/src/evmeshd (or EVMESHD=path), nginx, wrk, curl, python3.
 # WAIT_QUIET=SECONDS: before each scenario, wait up to that long for other builds to end.
+# PROFILE='perf stat -p {} -- sleep 5': a command run 2 s into each evmeshd scenario's wrk,
+#   {} replaced by the evmeshd pid; its output goes to profile.NAME.ROUND.txt in the temp dir.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/common.sh
@@ -33,7 +35,7 @@ while getopts "d:t:c:r:w:k:q:s:h" opt; do
     d) DURATION=$OPTARG ;; t) WRK_THREADS=$OPTARG ;; c) CONNECTIONS=$OPTARG ;;
     r) ROUNDS=$OPTARG ;; w) NGINX_WORKERS=$OPTARG ;; k) CONCURRENCY=$OPTARG ;; q) CAPACITY=$OPTARG ;;
     s) SCENARIOS=$OPTARG ;;
-    *) sed -n '2,23p' "$0"; exit 2 ;;
+    *) sed -n '2,25p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -58,7 +60,13 @@ run_wrk() {
   load=$(load_avg)
   n0=$(nginx_requests)
   [[ -n ${EVMESHD_PID:-} ]] && c0=$(cpu_ticks "$EVMESHD_PID")
+  local profiler=
+  if [[ -n ${PROFILE:-} && -n ${EVMESHD_PID:-} ]]; then
+    (sleep 2; eval "${PROFILE//\{\}/$EVMESHD_PID}") > "$BENCH_TMP/profile.$name.$round.txt" 2>&1 &
+    profiler=$!
+  fi
   wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s "$LUA" "http://127.0.0.1:$port/" > "$out" 2>&1 || true
+  [[ -n $profiler ]] && { wait "$profiler" || true; }
   [[ -n ${EVMESHD_PID:-} ]] && c1=$(cpu_ticks "$EVMESHD_PID")
   n1=$(nginx_requests)
   local res

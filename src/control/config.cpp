@@ -51,6 +51,7 @@ const Field kHttp[] = {
     EVMESH_FIELD("body_timeout", c.http.body_timeout = r.duration(n, k, false)),
     EVMESH_FIELD("idle_timeout", c.http.idle_timeout = r.duration(n, k, false)),
     EVMESH_FIELD("max_connections", c.http.max_connections = r.integer(n, k, 1, 1'000'000)),
+    EVMESH_FIELD("publish_wait", c.http.publish_wait = r.duration(n, k, true)),
     EVMESH_FIELD("tls", c.http.tls = detail::read_tls(r, n, k)),
 };
 const Field kGrpc[] = {

@@ -77,6 +77,7 @@ json effective_config(const Config& c) {
         {"max_batch_bytes", c.http.max_batch_bytes}, {"max_header_bytes", c.http.max_header_bytes},
         {"header_timeout", ms(c.http.header_timeout)}, {"body_timeout", ms(c.http.body_timeout)},
         {"idle_timeout", ms(c.http.idle_timeout)}, {"max_connections", c.http.max_connections},
+        {"publish_wait", ms(c.http.publish_wait)},
         {"tls", tls_json(c.http.tls)}}},
       {"grpc",
        {{"enabled", c.grpc.enabled}, {"host", c.grpc.host}, {"port", c.grpc.port},

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "evmesh/core/timestamp.h"
+#include "evmesh/runtime/io_pool.h"
 
 namespace evmesh {
 namespace {
@@ -75,7 +76,10 @@ void Dispatcher::push(EventPtr ev, Clock::time_point accepted, std::uint64_t off
     inbox_.push_back({std::move(ev), accepted, offset});
     post_drain = !std::exchange(drain_posted_, true);
   }
-  if (post_drain) asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
+  if (post_drain)
+    at_round_end([self = shared_from_this()] {
+      asio::post(self->strand_, [self] { self->drain_inbox(); });
+    });
 }
 
 void Dispatcher::drain_inbox() {
@@ -336,7 +340,9 @@ void Dispatcher::finish_one() {
 }
 
 void Dispatcher::check_idle() {
-  if (!queue_.empty() || in_flight_ != 0 || idle_waiters_.empty()) return;
+  // queued_, not queue_: it also counts events pushed whose drain is still to come
+  // (push() defers it to the end of the publisher's round).
+  if (queued_.load(std::memory_order_acquire) != 0 || in_flight_ != 0 || idle_waiters_.empty()) return;
   auto waiters = std::move(idle_waiters_);
   idle_waiters_.clear();
   for (auto& w : waiters) w();

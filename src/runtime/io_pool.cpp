@@ -11,13 +11,30 @@ namespace asio = boost::asio;
 
 namespace {
 thread_local bool t_on_io_thread = false;
+thread_local asio::io_context* t_loop = nullptr;
+thread_local std::vector<std::function<void()>> t_round_end;
 
 void run_loop(asio::io_context& loop) {
   t_on_io_thread = true;
+  t_loop = &loop;
   loop.run();
+  t_loop = nullptr;
   t_on_io_thread = false;
 }
+
+void run_round_end() {
+  auto fns = std::move(t_round_end);
+  t_round_end.clear();
+  for (auto& fn : fns) fn();
+}
 }  // namespace
+
+void at_round_end(std::function<void()> fn) {
+  if (!t_loop) return fn();
+  // Posted from the loop's own thread, it queues behind what the loop has ready.
+  if (t_round_end.empty()) asio::post(*t_loop, run_round_end);
+  t_round_end.push_back(std::move(fn));
+}
 
 bool LoopExecutor::on_io_thread() noexcept { return t_on_io_thread; }
 

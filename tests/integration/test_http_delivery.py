@@ -2,6 +2,8 @@
 503 a publisher gets when a subscription's queue is full."""
 
 import json
+import signal
+import threading
 import time
 import unittest
 
@@ -86,6 +88,8 @@ class DeadLetters(EvmeshTestCase):
 
 
 class Backpressure(EvmeshTestCase):
+    sets = ("http.publish_wait=0",)  # a full queue answers at once
+
     def test_full_queue_answers_503_with_retry_after(self):
         slow, fast = self.make_sink(Reply(200, delay=1.5)), self.make_sink()
         self.subscribe(slow.url, filters=[{"exact": {"type": "slow"}}],
@@ -94,12 +98,14 @@ class Backpressure(EvmeshTestCase):
         statuses = []
         refused = None
         for i in range(4):
+            started = time.monotonic()
             res = self.publish_binary(b"", id=f"q-{i}", type="slow")
             statuses.append(res.status)
             if res.status == 503:
                 refused = res
                 break
         self.assertIsNotNone(refused, statuses)
+        self.assertLess(time.monotonic() - started, 0.5, "http.publish_wait=0 must not wait")
         self.assertProblem(refused, 503, "overloaded")
         self.assertEqual(refused.headers.get("retry-after"), "1")
         accepted = statuses.count(202)
@@ -119,6 +125,56 @@ class Backpressure(EvmeshTestCase):
         res = self.publish_batch([event(id=str(i)) for i in range(3)])
         self.assertProblem(res, 503, "overloaded")
         self.assertNoDelivery(slow, 0.3)
+
+
+class PublishWait(EvmeshTestCase):
+    """http.publish_wait: a publish that finds a queue full waits for room first."""
+
+    start_daemon = False
+
+    def fill_queue(self, delay, *sets):
+        """A daemon with `sets` and a subscription with room for one event, taken by
+        an event its sink holds for `delay` seconds."""
+        self.daemon = self.start_evmeshd("", sets)
+        sink = self.make_sink(Reply(200, delay=delay))
+        self.subscribe(sink.url, delivery={"queuecapacity": 1, "timeout": "30s"})
+        # Queued or in flight, it holds the queue's one slot until the sink answers.
+        self.assertEqual(self.publish_binary(b"", id="first").status, 202)
+        return sink
+
+    def test_a_publish_waits_for_room_and_is_accepted(self):
+        sink = self.fill_queue(0.6, "http.publish_wait=5s")
+        started = time.monotonic()
+        res = self.publish_binary(b"", id="second")
+        waited = time.monotonic() - started
+        self.assertEqual(res.status, 202, res)
+        self.assertGreater(waited, 0.3, "accepted before the held event freed its slot")
+        self.assertEqual([r.ce("id") for r in sink.wait_for(2)], ["first", "second"])
+
+    def test_the_wait_ends_in_503_naming_the_setting(self):
+        sink = self.fill_queue(2, "http.publish_wait=300ms")
+        started = time.monotonic()
+        res = self.publish_binary(b"", id="second")
+        waited = time.monotonic() - started
+        self.assertProblem(res, 503, "overloaded", detail_contains="(waited http.publish_wait = 300 ms for room)")
+        self.assertEqual(res.headers.get("retry-after"), "1")
+        self.assertGreaterEqual(waited, 0.3)
+        self.assertLess(waited, 3.0)
+        # Refused means not enqueued: once "first" is answered, nothing follows it.
+        self.assertEqual([r.ce("id") for r in sink.wait_for(1)], ["first"])
+        time.sleep(0.3)
+        self.assertEqual(sink.count(), 1, sink.requests)
+
+    def test_shutdown_ends_a_wait_with_503(self):
+        self.fill_queue(30, "http.publish_wait=10s", "runtime.drain_timeout=500ms")
+        result = {}
+        waiter = threading.Thread(target=lambda: result.update(res=self.publish_binary(b"", id="second")))
+        waiter.start()
+        time.sleep(0.3)  # the publish is waiting now
+        self.daemon.signal(signal.SIGTERM)
+        waiter.join(10)
+        self.assertFalse(waiter.is_alive(), "the waiting publish was not answered")
+        self.assertProblem(result["res"], 503, "shutting-down")
 
 
 class Pipelining(EvmeshTestCase):

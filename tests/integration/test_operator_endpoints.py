@@ -54,8 +54,9 @@ subscriptions:
             self.assertProblem(res, 403, "permission-denied",
                                detail_contains="principal 'ops' may not use the admin API")
             self.assertProblem(self.daemon.request(method, path, body), 401, "unauthenticated")
-        self.assertIn("denied: principal 'ops' admin '/admin/subscriptions/orders/replay' (not in admin.principals)",
-                      self.daemon.output())
+        # The log is read by another thread of the harness: it may trail the response.
+        self.daemon.wait_for_log(re.escape(
+            "denied: principal 'ops' admin '/admin/subscriptions/orders/replay' (not in admin.principals)"))
         denials = request(self.admin_url, "GET", "/admin/denials", None, bearer(ADMIN_KEY)).json()
         self.assertEqual(denials["admin"], 5)
         self.assertIn({"principal": "ops", "action": "admin", "type": "/admin/subscriptions/orders/replay",

@@ -45,6 +45,9 @@ struct HttpListenerConfig {
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};  // keep-alive between requests
   std::size_t max_connections = 1024;
+  // A publish that finds a subscription queue full waits up to this long for
+  // room before the 503; 0: answer 503 at once.
+  std::chrono::milliseconds publish_wait{1'000};
   TlsConfig tls;
 };
 

@@ -26,8 +26,9 @@
 // release() are lock-free and callable from any thread: publishers reserve a slot
 // in every matching queue before enqueueing anything, so a full queue rejects the
 // whole publish (no partial fan-out). push() appends to a small mutex-guarded inbox
-// and posts to the strand only when the inbox was empty, so a burst of publishes
-// costs one strand hop, not one each.
+// and posts to the strand only when the inbox was empty, and from an I/O thread
+// only at the end of its round (at_round_end): the publishes one round reads cost
+// one strand hop and one wake-up of the delivery thread, not one each.
 #pragma once
 
 #include <atomic>

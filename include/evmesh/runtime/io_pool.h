@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -66,6 +67,12 @@ class LoopExecutor {
   boost::asio::io_context* loop_;
   bool never_block_;
 };
+
+// Runs `fn` on this I/O thread after the handlers its loop has ready now, i.e. at
+// the end of the current round of I/O; off an I/O thread, at once. Work that a
+// round hands to another thread then goes across in one batch: the requests read
+// in one round wake the delivery thread once, not once per event.
+void at_round_end(std::function<void()> fn);
 
 class IoPool {
  public:

@@ -9,6 +9,7 @@
 
 #include "evmesh/codec/http_binding.h"
 #include "problem.h"
+#include "publish_wait.h"
 #include "router.h"
 
 namespace evmesh::http {
@@ -82,7 +83,12 @@ std::optional<Response> handle_ingress(ServerContext& ctx, Request& req,
   };
   auto receipt = ctx.runtime.publish(*events, defer);
   if (!receipt) return std::nullopt;
-  if (!*receipt) return problem_response(receipt->error());
+  if (!*receipt) {
+    if (receipt->error().code != Errc::overloaded || ctx.config.publish_wait.count() == 0)
+      return problem_response(receipt->error());
+    wait_for_room(ctx, later.executor(), std::move(*events), std::move(receipt->error()), later.take());
+    return std::nullopt;
+  }
   ctx.log->trace("published {} event(s), {} deliveries queued", (*receipt)->events,
                  (*receipt)->deliveries);
   return empty_response(bh::status::accepted);

@@ -4,7 +4,8 @@
 // the whole batch is refused and nothing is published; the problem's pointer is
 // "/<index>/<attribute>" (or "/<index>" for a size violation). Publishing is also
 // all-or-nothing across subscriptions (Runtime::publish): a full queue anywhere
-// refuses the request with 503 and Retry-After: 1.
+// refuses the request with 503 and Retry-After: 1, after waiting up to
+// http.publish_wait for room (publish_wait.h).
 #pragma once
 
 #include <cstddef>

@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/verb.hpp>
 
@@ -32,11 +33,14 @@
 namespace evmesh::http {
 
 // Lets a handler answer after it returned (a publish waiting for the store's group
-// commit): take() once; the function it gives answers from any thread, once.
+// commit, or for room in a full queue): take() once; the function it gives answers
+// from any thread, once.
 class Later {
  public:
   virtual ~Later() = default;
   virtual std::function<void(Response)> take() = 0;
+  // The connection's executor, for timers of a handler that waits.
+  virtual boost::asio::any_io_executor executor() const = 0;
 };
 
 // The response, or nullopt when the handler took `later` and answers through it.

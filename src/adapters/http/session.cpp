@@ -250,6 +250,7 @@ void Session::dispatch(Request req) {
                   });
       };
     }
+    net::any_io_executor executor() const override { return session->stream_.get_executor(); }
   } later;
   later.session = this;
   later.version = version;

@@ -94,7 +94,7 @@ TEST_F(OverrideTest, UnknownKeysNameTheFlagOrVariable) {
   expect_error(
       error("", {{"http.prot", "1"}}), "--set", "http.prot",
       "unknown key (http keys: host, port, max_event_bytes, max_batch_bytes, max_header_bytes, "
-      "header_timeout, body_timeout, idle_timeout, max_connections, tls)");
+      "header_timeout, body_timeout, idle_timeout, max_connections, publish_wait, tls)");
   expect_error(error("", {}, {"EVMESH_LOG__LEVL=debug"}), "EVMESH_LOG__LEVL", "log.levl",
                "unknown key (log keys: level, format)");
   expect_error(error("", {{"htp.port", "1"}}), "--set", "htp.port",
@@ -111,7 +111,7 @@ TEST_F(OverrideTest, UnknownKeysNameTheFlagOrVariable) {
   expect_error(
       error("", {{"http", "{port: 1}"}}), "--set", "http",
       "'http' is a section: set one of its keys (host, port, max_event_bytes, max_batch_bytes, "
-      "max_header_bytes, header_timeout, body_timeout, idle_timeout, max_connections, tls), e.g. "
+      "max_header_bytes, header_timeout, body_timeout, idle_timeout, max_connections, publish_wait, tls), e.g. "
       "--set http.host=...");
   expect_error(
       error("", {{"subscriptions.0.sink", "x"}}), "--set", "subscriptions.0.sink",
@@ -120,7 +120,7 @@ TEST_F(OverrideTest, UnknownKeysNameTheFlagOrVariable) {
   expect_error(
       error("", {{"http.port.x", "1"}}), "--set", "http.port.x",
       "unknown key (http keys: host, port, max_event_bytes, max_batch_bytes, max_header_bytes, "
-      "header_timeout, body_timeout, idle_timeout, max_connections, tls)");
+      "header_timeout, body_timeout, idle_timeout, max_connections, publish_wait, tls)");
 }
 
 TEST_F(OverrideTest, BadValuesNameTheFlagOrVariable) {

@@ -35,6 +35,7 @@ void expect_defaults(const Config& c) {
   EXPECT_EQ(c.http.body_timeout, d.http.body_timeout);
   EXPECT_EQ(c.http.idle_timeout, d.http.idle_timeout);
   EXPECT_EQ(c.http.max_connections, d.http.max_connections);
+  EXPECT_EQ(c.http.publish_wait, milliseconds(1000));
   EXPECT_EQ(c.runtime.threads, d.runtime.threads);
   EXPECT_EQ(c.runtime.max_subscriptions, d.runtime.max_subscriptions);
   EXPECT_EQ(c.runtime.drain_timeout, d.runtime.drain_timeout);
@@ -127,6 +128,7 @@ http:
   body_timeout: 1500
   idle_timeout: 2m
   max_connections: 10
+  publish_wait: 0
 runtime:
   threads: 2
   max_subscriptions: 5
@@ -157,6 +159,7 @@ delivery:
   EXPECT_EQ(c.http.body_timeout, milliseconds(1500));
   EXPECT_EQ(c.http.idle_timeout, milliseconds(120'000));
   EXPECT_EQ(c.http.max_connections, 10u);
+  EXPECT_EQ(c.http.publish_wait, milliseconds(0));
   EXPECT_EQ(c.runtime.threads, 2u);
   EXPECT_EQ(c.runtime.max_subscriptions, 5u);
   EXPECT_EQ(c.runtime.drain_timeout, milliseconds(0));
@@ -238,7 +241,7 @@ TEST_F(ConfigTest, StructureErrors) {
   EXPECT_CONFIG_ERROR(
       error("http:\n  host: a\n  prot: 1\n"), file(), 3, "http.prot",
       "unknown key (http keys: host, port, max_event_bytes, max_batch_bytes, "
-      "max_header_bytes, header_timeout, body_timeout, idle_timeout, max_connections, tls)");
+      "max_header_bytes, header_timeout, body_timeout, idle_timeout, max_connections, publish_wait, tls)");
   EXPECT_CONFIG_ERROR(error("http:\n  port: 1\n  port: 2\n"), file(), 3, "http.port",
                       "duplicate key");
   EXPECT_CONFIG_ERROR(error("log: {}\nlog: {}\n"), file(), 2, "log", "duplicate key");
@@ -292,6 +295,9 @@ TEST_F(ConfigTest, ValueErrors) {
                       "must be an integer between 1 and 10000000, got 0");
   EXPECT_CONFIG_ERROR(error("http:\n  max_connections: 0\n"), file(), 2, "http.max_connections",
                       "must be an integer between 1 and 1000000, got 0");
+  EXPECT_CONFIG_ERROR(error("http:\n  publish_wait: soon\n"), file(), 2, "http.publish_wait",
+                      "must be a duration of at least zero and at most 3650d (milliseconds, or a string "
+                      "like \"250ms\", \"10s\", \"5m\", \"2h\", \"1d\"), got \"soon\"");
   EXPECT_CONFIG_ERROR(error("webhook:\n  max_idle_connections_per_sink: 2000\n"), file(), 2,
                       "webhook.max_idle_connections_per_sink",
                       "must be an integer between 0 and 1024, got 2000");
