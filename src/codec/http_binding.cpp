@@ -23,6 +23,7 @@
 #include "evmesh/codec/http_binding.h"
 
 #include <algorithm>
+#include <array>
 #include <expected>
 
 #include <boost/container/small_vector.hpp>
@@ -92,9 +93,13 @@ std::expected<std::string, std::string> decode_header_value(std::string_view raw
   const auto trimmed = trim_ows(raw);
   // Nearly every value is ASCII without a quote or an escape: one pass and one copy,
   // not a character-by-character rebuild (the hot spot of binary-mode ingest).
-  const bool plain_ascii = std::all_of(trimmed.begin(), trimmed.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x80 && c != '"' && c != '%';
-  });
+  static constexpr auto kPlain = [] {
+    std::array<bool, 256> plain{};
+    for (int c = 0; c < 0x80; ++c) plain[c] = c != '"' && c != '%';
+    return plain;
+  }();
+  const bool plain_ascii =
+      std::all_of(trimmed.begin(), trimmed.end(), [](char c) { return kPlain[static_cast<unsigned char>(c)]; });
   if (plain_ascii) return std::string(trimmed);
   if (trimmed.find_first_of("\"%") == std::string_view::npos) {
     if (!valid_utf8(trimmed)) return std::unexpected("percent-decoded value is not valid UTF-8");
@@ -180,7 +185,14 @@ Result<std::vector<EventPtr>> single_event(Result<EventPtr> ev) {
   return std::vector<EventPtr>{std::move(*ev)};
 }
 
-bool plain_header_char(unsigned char c) { return c > 0x20 && c < 0x7F && c != '"' && c != '%'; }
+// 3.1.3.2: what goes into a header value as it is; the rest is percent-encoded.
+constexpr auto kPlainHeaderChar = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x21; c < 0x7F; ++c) plain[c] = c != '"' && c != '%';
+  return plain;
+}();
+
+bool plain_header_char(unsigned char c) { return kPlainHeaderChar[c]; }
 
 // The binary mode's Content-Type: datacontenttype, else application/json for JSON
 // data, else none (empty).

@@ -5,8 +5,6 @@
 namespace evmesh::codec {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 // Reads one parameter value at `pos` (token or quoted-string), advancing `pos` past it.
 std::string read_param_value(std::string_view s, std::size_t& pos) {
   std::string out;
@@ -23,25 +21,6 @@ std::string read_param_value(std::string_view s, std::size_t& pos) {
 }
 
 }  // namespace
-
-std::string to_lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 std::string_view MediaType::type() const {
   auto slash = essence.find('/');

@@ -25,8 +25,27 @@ MediaType parse_media_type(std::string_view value);
 // Text whose bytes the JSON format may carry as a JSON string: text/*, XML types.
 bool is_text_media_type(std::string_view content_type);
 
-std::string to_lower_ascii(std::string_view s);
-bool iequals_ascii(std::string_view a, std::string_view b);
-std::string_view trim_ows(std::string_view s);  // HTTP optional whitespace: SP / HTAB
+// Inline: binary-mode ingest calls these for every header of every request.
+inline char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+inline std::string to_lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower_ascii(c);
+  return out;
+}
+
+inline bool iequals_ascii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
+  return true;
+}
+
+// HTTP optional whitespace: SP / HTAB.
+inline std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
 
 }  // namespace evmesh::codec

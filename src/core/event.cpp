@@ -1,6 +1,7 @@
 #include "evmesh/core/event.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -61,7 +62,11 @@ bool decode_utf8(std::string_view s, Accept&& accept) {
 // The code points the CloudEvents String type forbids besides malformed UTF-8:
 // controls U+0000-U+001F and U+007F-U+009F, and noncharacters.
 bool valid_string_value(std::string_view s) {
-  return decode_utf8(s, [](std::uint32_t cp) {
+  // Printable ASCII, nearly every value, needs no decoding: skip it a byte at a time.
+  std::size_t ascii = 0;
+  while (ascii < s.size() && static_cast<unsigned char>(s[ascii]) - 0x20u < 0x5Fu) ++ascii;
+  if (ascii == s.size()) return true;
+  return decode_utf8(s.substr(ascii), [](std::uint32_t cp) {
     if (cp <= 0x1F || (cp >= 0x7F && cp <= 0x9F)) return false;
     return !((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE);
   });
@@ -85,12 +90,16 @@ bool valid_uri_reference(std::string_view s) {
   // characters it never allows are rejected; non-ASCII is let through so IRIs
   // (RFC 3987) from real producers still pass. At most one '#' (fragment).
   if (s.empty()) return false;
-  static constexpr std::string_view kNever = "\"<>\\^`{|}";
+  static constexpr auto kNever = [] {
+    std::array<bool, 256> never{};
+    for (int c = 0; c <= 0x20; ++c) never[c] = true;
+    for (unsigned char c : std::string_view("\"<>\\^`{|}\x7F")) never[c] = true;
+    return never;
+  }();
   bool fragment = false;
   for (std::size_t i = 0; i < s.size(); ++i) {
     unsigned char c = s[i];
-    if (c <= 0x20 || c == 0x7F || kNever.find(static_cast<char>(c)) != std::string_view::npos)
-      return false;
+    if (kNever[c]) return false;
     if (c == '%' && !(i + 2 < s.size() && is_hex(s[i + 1]) && is_hex(s[i + 2]))) return false;
     if (c == '#') {
       if (fragment) return false;

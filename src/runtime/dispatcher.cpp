@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -130,8 +131,11 @@ void Dispatcher::attempt(std::shared_ptr<Item> item) {
   ++item->attempts;
   if (window_ > 1 && !item->dead_lettering) {
     ordered_.push_back(item);
+    // dispatch, not post: the sink answers on a delivery thread, and running the
+    // outcome there at once (when the strand is free) saves a pass through the
+    // event loop per answer. The sink must not hold its own state mid-change then.
     sink_->send_ordered(item->ev, [self = shared_from_this(), item](DeliveryOutcome outcome) mutable {
-      asio::post(self->strand_, [self, item = std::move(item), outcome = std::move(outcome)]() mutable {
+      asio::dispatch(self->strand_, [self, item = std::move(item), outcome = std::move(outcome)]() mutable {
         self->on_ordered_outcome(std::move(item), std::move(outcome));
       });
     });

@@ -105,6 +105,7 @@ void Pipeline::pump() {
       return pump();
     }
     write();
+    if (!conn_) return;  // the write completed at once and what followed dropped it
   }
   if (!conn_->reading && !sent_.empty()) read();
 }
@@ -122,6 +123,8 @@ void Pipeline::on_open(const std::shared_ptr<Connection>& conn, std::string erro
     return fail_all(pending_, error);
   }
   conn->stream.expires_never();  // deadlines are per request, on timer_
+  beast::error_code ignored;
+  conn->stream.socket().non_blocking(true, ignored);  // write() tries a write at once
   conn->open = true;
   pump();
 }
@@ -138,8 +141,14 @@ void Pipeline::write() {
   }
   conn_->writing = true;
   arm_timer();
-  asio::async_write(conn_->stream, asio::buffer(*buf),
-                    [self = shared_from_this(), conn = conn_, buf](beast::error_code ec, std::size_t) {
+  // Nearly every write fits the socket's buffer: send it now, saving a pass through
+  // the event loop. What is left (or an error) goes the asynchronous way.
+  auto conn = conn_;
+  beast::error_code ec;
+  const std::size_t sent = conn->stream.socket().write_some(asio::buffer(*buf), ec);
+  if (!ec && sent == buf->size()) return on_write(conn, {});
+  asio::async_write(conn->stream, asio::buffer(*buf) + (ec ? 0 : sent),
+                    [self = shared_from_this(), conn, buf](beast::error_code ec, std::size_t) {
                       self->on_write(conn, ec);
                     });
 }

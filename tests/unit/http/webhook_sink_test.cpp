@@ -592,6 +592,27 @@ TEST_F(WebhookSinkTest, PipelinedSendsArriveInOrderOnOneConnection) {
   EXPECT_EQ(server_.connections(), 1);
 }
 
+// A window larger than the socket's send buffer: the part of the write that does not
+// fit at once goes asynchronously, and every request arrives whole and in order.
+TEST_F(WebhookSinkTest, PipelinedWindowLargerThanTheSocketBufferArrivesWhole) {
+  auto sink = pipelined_sink(16);
+  const std::string big(512 * 1024, 'x');
+  std::mutex mutex;
+  std::vector<DeliveryOutcome> outcomes;
+  std::promise<void> all;
+  for (int i = 0; i < 16; ++i) {
+    sink->send_ordered(make_event(std::to_string(i), big), [&](DeliveryOutcome o) {
+      std::lock_guard lock(mutex);
+      outcomes.push_back(std::move(o));
+      if (outcomes.size() == 16) all.set_value();
+    });
+  }
+  ASSERT_EQ(all.get_future().wait_for(10s), std::future_status::ready);
+  for (const auto& o : outcomes) EXPECT_EQ(o.kind, Kind::delivered) << o.error;
+  EXPECT_EQ(server_.ids(), id_range(0, 16));
+  for (const auto& r : server_.requests()) EXPECT_EQ(r.body, big);
+}
+
 // The server reads 5 requests before answering the first: only pipelining gets
 // answers before the 2 s deadline.
 TEST_F(WebhookSinkTest, PipelinedRequestsGoOutBeforeTheFirstAnswer) {
