@@ -133,7 +133,7 @@ void Dispatcher::attempt(std::shared_ptr<Item> item) {
     ordered_.push_back(item);
     // dispatch, not post: the sink answers on a delivery thread, and running the
     // outcome there at once (when the strand is free) saves a pass through the
-    // event loop per answer. The sink must not hold its own state mid-change then.
+    // event loop per answer. It may send again from inside `done` (sink.h).
     sink_->send_ordered(item->ev, [self = shared_from_this(), item](DeliveryOutcome outcome) mutable {
       asio::dispatch(self->strand_, [self, item = std::move(item), outcome = std::move(outcome)]() mutable {
         self->on_ordered_outcome(std::move(item), std::move(outcome));

@@ -10,16 +10,13 @@ namespace evmesh {
 namespace asio = boost::asio;
 
 namespace {
-thread_local bool t_on_io_thread = false;
-thread_local asio::io_context* t_loop = nullptr;
+thread_local asio::io_context* t_loop = nullptr;  // the loop this thread runs, if any
 thread_local std::vector<std::function<void()>> t_round_end;
 
 void run_loop(asio::io_context& loop) {
-  t_on_io_thread = true;
   t_loop = &loop;
   loop.run();
   t_loop = nullptr;
-  t_on_io_thread = false;
 }
 
 void run_round_end() {
@@ -36,7 +33,7 @@ void at_round_end(std::function<void()> fn) {
   t_round_end.push_back(std::move(fn));
 }
 
-bool LoopExecutor::on_io_thread() noexcept { return t_on_io_thread; }
+bool LoopExecutor::on_io_thread() noexcept { return t_loop != nullptr; }
 
 IoPool::IoPool(unsigned loops) {
   loops = std::max(1u, loops);

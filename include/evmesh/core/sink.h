@@ -61,7 +61,9 @@ class Sink {
   virtual std::size_t ordered_window() const { return 1; }
   // Like send(), but the sink sends the events of successive calls in call order over
   // one channel and calls their `done` in that same order. Call from one thread at a
-  // time (the dispatcher's strand).
+  // time (the dispatcher's strand). `done` may run the dispatcher at once, which may
+  // call send_ordered() again before `done` returns: call it with the sink's own
+  // state consistent.
   virtual void send_ordered(EventPtr ev, std::function<void(DeliveryOutcome)> done) {
     send(std::move(ev), std::move(done));
   }

@@ -3,8 +3,8 @@
 // answers 202 once every matching queue takes it, or the last 503 (with
 // Retry-After) when the wait is over. The connection reads nothing meanwhile, so a
 // publisher faster than the deliveries is slowed by TCP instead of by refusals it
-// must resend. A publish waits at most once per request and holds only its own
-// events: memory stays bounded by the connection limit.
+// must resend. A waiting publish holds only its own events, and a connection has at
+// most one: memory stays bounded by http.max_connections.
 #pragma once
 
 #include <functional>
