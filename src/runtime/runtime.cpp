@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <future>
+#include <optional>
 #include <random>
+#include <span>
+#include <unordered_map>
 
 #include "committer.h"
 #include "duplicate_filter.h"
@@ -10,6 +13,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace evmesh {
@@ -24,6 +28,20 @@ std::string generate_id() {
   auto bits = rng();
   for (int i = 0; i < 16; ++i, bits >>= 4) id.push_back(kHex[bits & 0xF]);
   return id;
+}
+
+// A batch that needs more places in one queue than the queue has can never be
+// accepted: too_large (413), not the overloaded (503) that no retry would cure.
+std::optional<Error> over_capacity(std::span<const std::pair<std::uint32_t, Dispatcher*>> plan) {
+  std::unordered_map<const Dispatcher*, std::size_t> need;
+  for (const auto& [e, d] : plan) ++need[d];
+  for (const auto& [d, n] : need)
+    if (n > d->capacity())
+      return Error::make(Errc::too_large,
+                         fmt::format("the batch needs {} places in the delivery queue of subscription '{}', "
+                                     "which holds {} (delivery.queuecapacity): publish smaller batches",
+                                     n, d->subscription_id(), d->capacity()));
+  return std::nullopt;
 }
 
 }  // namespace
@@ -352,6 +370,8 @@ std::optional<Result<PublishReceipt>> Runtime::publish_admitted(std::span<const 
 std::optional<Result<PublishReceipt>> Runtime::enqueue(
     std::shared_ptr<const detail::Snapshot> snap, std::span<const EventPtr> events,
     std::span<const std::pair<std::uint32_t, Dispatcher*>> plan, const DeferPublish* defer) {
+  if (events.size() > 1)
+    if (auto over = over_capacity(plan)) return std::unexpected(std::move(*over));
   // Reserve every slot first so a full queue rejects the whole publish.
   for (std::size_t i = 0; i < plan.size(); ++i) {
     auto& dispatcher = *plan[i].second;

@@ -121,10 +121,14 @@ class Backpressure(EvmeshTestCase):
 
     def test_full_queue_refuses_a_whole_batch(self):
         slow = self.make_sink(Reply(200, delay=1.0))
-        self.subscribe(slow.url, delivery={"queuecapacity": 2, "concurrency": 1})
-        res = self.publish_batch([event(id=str(i)) for i in range(3)])
+        self.subscribe(slow.url, delivery={"queuecapacity": 3, "concurrency": 1})
+        self.assertEqual(self.publish_binary(b"", id="first").status, 202)  # takes 1 of 3 places
+        res = self.publish_batch([event(id=f"b-{i}") for i in range(3)])
         self.assertProblem(res, 503, "overloaded")
-        self.assertNoDelivery(slow, 0.3)
+        # Nothing of the batch went anywhere: only "first" is delivered.
+        self.assertEqual([r.ce("id") for r in slow.wait_for(1)], ["first"])
+        time.sleep(0.3)
+        self.assertEqual(slow.count(), 1, slow.requests)
 
 
 class PublishWait(EvmeshTestCase):
@@ -164,6 +168,16 @@ class PublishWait(EvmeshTestCase):
         self.assertEqual([r.ce("id") for r in sink.wait_for(1)], ["first"])
         time.sleep(0.3)
         self.assertEqual(sink.count(), 1, sink.requests)
+
+    def test_a_batch_larger_than_the_queue_is_refused_at_once_with_413(self):
+        sink = self.fill_queue(0.5, "http.publish_wait=5s")
+        started = time.monotonic()
+        res = self.publish_batch([event(id=f"b-{i}") for i in range(2)])  # the queue holds 1
+        self.assertLess(time.monotonic() - started, 1.0, "waited for room that can never come")
+        self.assertProblem(res, 413, "too-large", detail_contains=(
+            "the batch needs 2 places in the delivery queue of subscription"))
+        self.assertIn("which holds 1 (delivery.queuecapacity): publish smaller batches", res.json()["detail"])
+        self.assertEqual([r.ce("id") for r in sink.wait_for(1)], ["first"])
 
     def test_shutdown_ends_a_wait_with_503(self):
         self.fill_queue(30, "http.publish_wait=10s", "runtime.drain_timeout=500ms")

@@ -99,6 +99,7 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   // Any thread; a snapshot of counters.
   DispatcherStats stats() const;
   const std::string& subscription_id() const { return id_; }
+  std::size_t capacity() const { return policy_.queue_capacity; }
 
  private:
   struct Item {

@@ -114,7 +114,8 @@ class Runtime {
   RoutingStats routing_stats() const;
 
   // Any thread. Routes the events; all-or-nothing: when any matching queue is full
-  // nothing is enqueued and the error is `overloaded` naming the subscription.
+  // nothing is enqueued and the error is `overloaded` naming the subscription; when
+  // the events need more places in one queue than it has, `too_large`.
   // After shutdown() the error is `shutting_down`. Events pass the ingress stage
   // first, when one is set and active (its rejection is returned as is). When a matching subscription is
   // durable, the events are first committed to the store (docs/storage.md): this

@@ -1,6 +1,5 @@
 #include "adapters/http/webhook_pipeline.h"
 
-#include <algorithm>
 #include <exception>
 #include <optional>
 #include <utility>
@@ -95,10 +94,7 @@ void Pipeline::pump() {
     return;
   }
   if (!conn_->open) return;  // connecting
-  // Under load, requests gather while a window is out: writing them when it is
-  // answered (or when half a window waits) sends them in one segment, not one each.
-  const bool batch_ready = sent_.empty() || pending_.size() >= std::max<std::size_t>(1, depth_ / 2);
-  if (!conn_->writing && !pending_.empty() && sent_.size() < depth_ && batch_ready) {
+  if (!conn_->writing && !pending_.empty() && sent_.size() < depth_) {
     // An idle keep-alive connection may have been closed by the sink meanwhile.
     if (sent_.empty() && conn_->responses > 0 && !looks_alive(conn_->stream)) {
       drop_connection();

@@ -300,6 +300,20 @@ TEST_F(RuntimeTest, DuplicateSuppressionIsBoundedByWindowAndMaxKeys) {
   EXPECT_EQ(publish_one("a"), 1u);
 }
 
+TEST_F(SlowRuntimeTest, ABatchLargerThanAQueueIsTooLargeNotOverloaded) {
+  ASSERT_TRUE(runtime_.create(sub("roomy", "http://a/", {}, 100)));
+  ASSERT_TRUE(runtime_.create(sub("tight", "http://b/", {}, 2)));
+  auto r = publish({make_event("1"), make_event("2"), make_event("3")});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::too_large);
+  EXPECT_EQ(r.error().message,
+            "the batch needs 3 places in the delivery queue of subscription 'tight', which holds 2 "
+            "(delivery.queuecapacity): publish smaller batches");
+  EXPECT_EQ(runtime_.stats("roomy")->queued + runtime_.stats("roomy")->in_flight, 0u);
+  // As many as the queue holds still go.
+  EXPECT_TRUE(publish({make_event("4"), make_event("5")}));
+}
+
 TEST_F(SlowRuntimeTest, AFailedPublishIsNotTakenForADuplicateWhenRetried) {
   Runtime runtime(io_.get_executor(), {.dedup_window = 1h}, sinks_);
   ASSERT_TRUE(runtime.create(sub("tight", "http://retried/", {}, 1)));
