@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 from harness import EvmeshTestCase, Reply, built_binary, wait_until
 from test_docs_examples import fenced_block_after, read_doc
@@ -44,6 +45,18 @@ class DurableTest(EvmeshTestCase):
         self.assertIs(got["durable"], True)
         self.publish_n(daemon, 3)
         self.assertEqual([r.ce("id") for r in sink.wait_for(3)], ["e0", "e1", "e2"])
+
+    def test_a_publish_that_waited_for_room_is_acked_after_its_commit(self):
+        # http.publish_wait with a durable subscription: the waiting publish, once it
+        # fits, is answered only after the store committed it, and is delivered.
+        sink = self.make_sink(Reply(200, delay=0.5))
+        daemon = self.start_evmeshd(sets=[f"store.data_dir={self.data_dir()}", "http.publish_wait=5s"])
+        self.subscribe(sink.url, daemon=daemon, durable=True, delivery={"queuecapacity": 1})
+        self.publish_n(daemon, 1, prefix="first")
+        started = time.monotonic()
+        self.publish_n(daemon, 1, prefix="second")
+        self.assertGreater(time.monotonic() - started, 0.2, "accepted before the queue had room")
+        self.assertEqual([r.ce("id") for r in sink.wait_for(2)], ["first0", "second0"])
 
     def test_durable_must_be_a_boolean(self):
         daemon = self.start_evmeshd()

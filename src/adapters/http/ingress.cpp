@@ -82,12 +82,7 @@ std::optional<Response> handle_ingress(ServerContext& ctx, Request& req,
     if (auto allowed = ctx.access->authorize_publish(who, *events); !allowed)
       return problem_response(allowed.error());
 
-  // A durable subscription matched: 202 once the store committed the events.
-  auto defer = [&later]() -> Runtime::PublishCallback {
-    return [reply = later.take()](Result<PublishReceipt> r) {
-      reply(r ? empty_response(bh::status::accepted) : problem_response(r.error()));
-    };
-  };
+  auto defer = [&later] { return reply_when_committed(later.take()); };
   auto receipt = ctx.runtime.publish(*events, defer);
   if (!receipt) return std::nullopt;
   if (!*receipt) {

@@ -37,12 +37,7 @@ class RoomWaiter final : public std::enable_shared_from_this<RoomWaiter> {
 
  private:
   void attempt() {
-    // A durable subscription matched: 202 once the store committed the events.
-    auto defer = [this]() -> Runtime::PublishCallback {
-      return [reply = std::move(reply_)](Result<PublishReceipt> r) {
-        reply(r ? empty_response(bh::status::accepted) : problem_response(r.error()));
-      };
-    };
+    auto defer = [this] { return reply_when_committed(std::move(reply_)); };
     auto receipt = ctx_.runtime.publish(events_, defer);
     if (!receipt) return;  // answered by the committer
     if (*receipt) return reply_(empty_response(bh::status::accepted));
@@ -65,6 +60,12 @@ class RoomWaiter final : public std::enable_shared_from_this<RoomWaiter> {
 };
 
 }  // namespace
+
+Runtime::PublishCallback reply_when_committed(std::function<void(Response)> reply) {
+  return [reply = std::move(reply)](Result<PublishReceipt> r) {
+    reply(r ? empty_response(bh::status::accepted) : problem_response(r.error()));
+  };
+}
 
 void wait_for_room(ServerContext& ctx, boost::asio::any_io_executor ex, std::vector<EventPtr> events,
                    Error overloaded, std::function<void(Response)> reply) {

@@ -18,6 +18,10 @@
 
 namespace evmesh::http {
 
+// The completion of a publish that waits for the store's commit (a durable
+// subscription matched): `reply` gets 202 once committed, else the problem.
+Runtime::PublishCallback reply_when_committed(std::function<void(Response)> reply);
+
 // Starts the wait; `reply` (any thread, once) gets the answer. `overloaded` is the
 // refusal that started it, answered as is when the wait is over.
 void wait_for_room(ServerContext& ctx, boost::asio::any_io_executor ex, std::vector<EventPtr> events,
